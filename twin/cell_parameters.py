@@ -1,0 +1,125 @@
+"""Turn a CellDesign and a Protocol into PyBaMM parameter values."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+
+import numpy as np
+import pybamm
+from scipy.optimize import brentq
+
+from twin.design import CellDesign
+from twin.errors import DesignError
+from twin.parameters import lithium_metal_lfp, lithium_metal_nmc811
+from twin.protocol import Protocol
+from twin.units import FARADAY_C_PER_MOL, mol_per_m2_from_mAh_per_cm2
+
+PARAMETER_SETS = {
+    "NMC811": lithium_metal_nmc811.get_parameter_values,
+    "LFP": lithium_metal_lfp.get_parameter_values,
+}
+MAX_CATHODE_THICKNESS_M = 250e-6
+# The cathode is never filled beyond this Li fraction: the OCP fits of Chen2020 and
+# Prada2013 stay above the lower cut-off almost to x = 1, where the kinetics vanish.
+MAX_CATHODE_STOICHIOMETRY = 0.99
+
+
+@lru_cache(maxsize=8)
+def _base_values(cathode: str) -> dict:
+    return PARAMETER_SETS[cathode]()
+
+
+def _ocp_volts(cathode: str, stoichiometry: float) -> float:
+    ocp = _base_values(cathode)["Positive electrode OCP [V]"]
+    return float(ocp(pybamm.Scalar(stoichiometry)).evaluate())
+
+
+@lru_cache(maxsize=32)
+def stoichiometry_window(cathode: str, v_min: float, v_max: float) -> tuple[float, float]:
+    """Cathode Li fractions (x at v_max, x at v_min) on the OCP vs a Li-metal electrode."""
+    grid = np.linspace(1e-3, 0.999, 400)
+    volts = np.array([_ocp_volts(cathode, x) for x in grid])
+
+    def crossing(target: float) -> float:
+        above = volts - target
+        idx = np.nonzero(np.sign(above[:-1]) != np.sign(above[1:]))[0]
+        if len(idx) == 0:  # the OCP never reaches the target inside (0, 1)
+            return float(grid[0] if target > volts.max() else grid[-1])
+        i = idx[0]
+        return float(brentq(lambda x: _ocp_volts(cathode, x) - target, grid[i], grid[i + 1]))
+
+    return crossing(v_max), min(crossing(v_min), MAX_CATHODE_STOICHIOMETRY)
+
+
+def cathode_thickness_m(design: CellDesign, protocol: Protocol) -> float:
+    """Cathode thickness [m] that holds the requested areal capacity in the window."""
+    values = _base_values(design.cathode)
+    x_top, x_bottom = stoichiometry_window(design.cathode, *protocol.voltage_window(design.cathode))
+    eps_s = values["Positive electrode active material volume fraction"]
+    c_max = values["Maximum concentration in positive electrode [mol.m-3]"]
+    q_C_m2 = mol_per_m2_from_mAh_per_cm2(design.areal_capacity_mAh_cm2) * FARADAY_C_PER_MOL
+    return q_C_m2 / (eps_s * c_max * FARADAY_C_PER_MOL * (x_bottom - x_top))
+
+
+def parameter_values(
+    design: CellDesign,
+    protocol: Protocol,
+    overrides: Mapping[str, float] | None = None,
+) -> pybamm.ParameterValues:
+    """PyBaMM parameter values for `design` cycled with `protocol`.
+
+    `overrides` replaces any parameter by name (degradation rates from a strategy or
+    a calibration; a value may be the string "[input]").
+    """
+    values = dict(_base_values(design.cathode))
+    v_min, v_max = protocol.voltage_window(design.cathode)
+    x_top, x_bottom = stoichiometry_window(design.cathode, v_min, v_max)
+    L_p = cathode_thickness_m(design, protocol)
+    if L_p > MAX_CATHODE_THICKNESS_M:
+        raise DesignError(
+            "areal_capacity_mAh_cm2",
+            f"{design.areal_capacity_mAh_cm2} mAh/cm2 needs a {L_p * 1e6:.0f} um {design.cathode} "
+            f"cathode, thicker than the {MAX_CATHODE_THICKNESS_M * 1e6:.0f} um the twin supports",
+        )
+    c_max = values["Maximum concentration in positive electrode [mol.m-3]"]
+    eps_p = values["Positive electrode porosity"]
+    L_sep = design.separator_thickness_um * 1e-6
+    q_mol_m2 = mol_per_m2_from_mAh_per_cm2(design.areal_capacity_mAh_cm2)
+    q_Ah_m2 = design.areal_capacity_mAh_cm2 * 10.0
+    area_m2 = design.electrode_area_cm2 * 1e-4
+    T_K = design.temperature_degC + 273.15
+    n_li0 = design.np_ratio * q_mol_m2
+    values.update({
+        "Positive electrode thickness [m]": L_p,
+        "Initial concentration in positive electrode [mol.m-3]": x_bottom * c_max,
+        "Separator thickness [m]": L_sep,
+        "Separator porosity": design.separator_porosity,
+        "Negative electrode thickness [m]": max(n_li0 * values["Lithium metal partial molar volume [m3.mol-1]"], 1e-6),
+        "Negative current collector thickness [m]": design.copper_foil_um * 1e-6,
+        "Positive current collector thickness [m]": design.aluminium_foil_um * 1e-6,
+        "Electrode height [m]": math.sqrt(area_m2),
+        "Electrode width [m]": math.sqrt(area_m2),
+        "Number of electrodes connected in parallel to make a cell": float(design.layers),
+        "Nominal cell capacity [A.h]": design.nominal_capacity_Ah,
+        "Ambient temperature [K]": T_K,
+        "Initial temperature [K]": T_K,
+        "Reference temperature [K]": values.get("Reference temperature [K]", 298.15),
+        "Initial active lithium metal [mol.m-2]": n_li0,
+        "Initial plated lithium deposit [mol.m-2]": 0.0,
+        "Reference lithium amount [mol.m-2]": q_mol_m2,
+        "Initial electrolyte mass [kg.m-2]": design.electrolyte_g_per_Ah * q_Ah_m2 / 1000.0,
+        "Wetted pore volume excluding anode [m3.m-2]": eps_p * L_p + design.separator_porosity * L_sep,
+        "Stack thickness excluding anode [m]": (design.copper_foil_um + design.aluminium_foil_um) * 1e-6
+        + L_p + L_sep,
+        "Plating current density [A.m-2]": protocol.charge_rate_C * q_Ah_m2,
+    })
+    values.pop("citations", None)
+    pv = pybamm.ParameterValues(values)
+    if overrides:
+        unknown = sorted(k for k in overrides if k not in pv.keys())
+        if unknown:
+            raise DesignError("parameters", f"unknown parameter {unknown[0]!r}")
+        pv.update(dict(overrides))
+    return pv

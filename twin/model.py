@@ -1,0 +1,86 @@
+"""Build PyBaMM's half-cell model with the twin's Li-metal anode submodels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pybamm
+
+from twin.errors import OptionError
+from twin.submodels import (
+    CELL_MODELS,
+    AnodeThickness,
+    CathodeWetting,
+    DeadLithium,
+    ElectrolyteConsumption,
+    LithiumInventory,
+    LithiumMetalKinetics,
+    LithiumMetalOptions,
+    LithiumMetalSEI,
+    LithiumMetalUtilisation,
+    SurfaceRoughening,
+)
+
+_MODEL_CLASSES = {
+    "spm": pybamm.lithium_ion.SPM,
+    "spme": pybamm.lithium_ion.SPMe,
+    "dfn": pybamm.lithium_ion.DFN,
+}
+
+# Quantities reported per cycle: value at the end of the cycle and its change.
+SUMMARY_VARIABLES = [
+    "Active lithium metal [mol.m-2]",
+    "Dead lithium [mol.m-2]",
+    "Li-metal SEI lithium [mol.m-2]",
+    "Cumulative lithium plated [mol.m-2]",
+    "Cumulative lithium stripped [mol.m-2]",
+    "Total lithium [mol.m-2]",
+    "Lithium in positive electrode [mol.m-2]",
+    "Anode thickness [m]",
+    "Swelling [%]",
+    "Electrolyte mass [kg.m-2]",
+    "Electrolyte wetting fraction",
+    "Li-metal surface area factor",
+    "Plated lithium deposit [mol.m-2]",
+]
+
+
+def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = None) -> pybamm.BaseModel:
+    """PyBaMM half-cell model (`{"working electrode": "positive"}`: the negative
+    electrode is Li metal) of kind `cell_model`, with the twin's Li-metal submodels."""
+    if cell_model not in _MODEL_CLASSES:
+        raise OptionError(f"unknown cell model {cell_model!r} (legal values: {', '.join(CELL_MODELS)})")
+    li_options = LithiumMetalOptions(options)
+    model = _MODEL_CLASSES[cell_model]({"working electrode": "positive"}, build=False)
+    model.name = f"Li-metal twin ({cell_model.upper()})"
+    param, pb_options = model.param, model.options
+    model.submodels["Negative interface utilisation"] = LithiumMetalUtilisation(param, pb_options)
+    model.submodels["Positive interface utilisation"] = CathodeWetting(param, pb_options)
+    model.submodels["negative electrode interface"] = LithiumMetalKinetics(
+        param, "negative", "lithium metal plating", pb_options
+    )
+    model.submodels["lithium inventory"] = LithiumInventory(param, pb_options)
+    model.submodels["lithium metal sei"] = LithiumMetalSEI(param, li_options)
+    model.submodels["dead lithium"] = DeadLithium(param, li_options)
+    model.submodels["surface roughening"] = SurfaceRoughening(param, li_options)
+    model.submodels["electrolyte consumption"] = ElectrolyteConsumption(param, li_options)
+    model.submodels["anode thickness"] = AnodeThickness(param, pb_options)
+    model.build_model()
+    _add_lithium_balance(model)
+    model.summary_variables = list(SUMMARY_VARIABLES)
+    model.lithium_metal_options = li_options
+    return model
+
+
+def _add_lithium_balance(model: pybamm.BaseModel) -> None:
+    """Total Li per electrode area: cathode + electrolyte + active + dead + SEI Li."""
+    area = model.param.A_cc
+    v = model.variables
+    cathode = v["Total lithium in positive electrode [mol]"] / area
+    electrolyte = v["Total lithium in electrolyte [mol]"] / area
+    v["Lithium in positive electrode [mol.m-2]"] = cathode
+    v["Lithium in electrolyte [mol.m-2]"] = electrolyte
+    v["Total lithium [mol.m-2]"] = (
+        cathode + electrolyte + v["Active lithium metal [mol.m-2]"]
+        + v["Dead lithium [mol.m-2]"] + v["Li-metal SEI lithium [mol.m-2]"]
+    )

@@ -1,0 +1,326 @@
+"""Cycle a Li-metal cell design with a protocol and report every cycle."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pybamm
+
+from twin.cell_parameters import parameter_values
+from twin.design import CellDesign
+from twin.errors import SimulationError
+from twin.model import build_model
+from twin.protocol import Protocol
+from twin.units import FARADAY_C_PER_MOL, C_PER_M2_PER_MAH_PER_CM2
+
+# One mol/m2 of Li carries this many mAh/cm2.
+MAH_CM2_PER_MOL_M2 = FARADAY_C_PER_MOL / C_PER_M2_PER_MAH_PER_CM2
+END_OF_LIFE_REASONS = ("capacity_fade", "lithium_depleted", "electrolyte_dry_out", "max_cycles")
+# A discharge that ends with less active Li than this fraction of the cathode
+# capacity was limited by the anode: the Li inventory ran out.
+LI_DEPLETED_FRACTION = 0.02
+# Below this wetting fraction at end of life, the cell died of dry-out.
+DRY_OUT_WETTING = 0.95
+CHUNK_CYCLES = 25
+
+SUMMARY_COLUMNS = [
+    "cycle", "charge_capacity_mAh_cm2", "discharge_capacity_mAh_cm2", "coulombic_efficiency",
+    "li_coulombic_efficiency", "active_li_mAh_cm2", "dead_li_mAh_cm2", "sei_li_mAh_cm2",
+    "cathode_li_mAh_cm2", "total_li_mAh_cm2", "anode_thickness_um", "swelling_pct",
+    "electrolyte_g_per_Ah", "wetting_fraction", "surface_area_factor", "simulated",
+]
+
+
+def make_experiment(protocol: Protocol, cathode: str, cycles: int) -> pybamm.Experiment:
+    """PyBaMM experiment: `cycles` repeats of CC-CV charge, rest, CC discharge, rest."""
+    v_min, v_max = protocol.voltage_window(cathode)
+    steps = [
+        f"Charge at {protocol.charge_rate_C} C until {v_max} V",
+        f"Hold at {v_max} V until {protocol.cv_cutoff_C} C",
+    ]
+    if protocol.rest_after_charge_min > 0:
+        steps.append(f"Rest for {protocol.rest_after_charge_min} minutes")
+    steps.append(f"Discharge at {protocol.discharge_rate_C} C until {v_min} V")
+    if protocol.rest_after_discharge_min > 0:
+        steps.append(f"Rest for {protocol.rest_after_discharge_min} minutes")
+    return pybamm.Experiment([tuple(steps)] * cycles)
+
+
+def default_solver() -> pybamm.BaseSolver:
+    # Tight tolerances: Li conservation is checked to 1e-6 relative.
+    return pybamm.IDAKLUSolver(rtol=1e-7, atol=1e-9)
+
+
+@dataclass
+class CycleRun:
+    """What a run of cycles produced."""
+
+    summary: pd.DataFrame
+    time_series: pd.DataFrame | None
+    stopped_early: bool
+    message: str = ""
+
+
+@lru_cache(maxsize=16)
+def cached_model(cell_model: str, options: tuple[tuple[str, str], ...]) -> pybamm.BaseModel:
+    """Built models are reused: building takes seconds, Simulation never mutates them."""
+    return build_model(cell_model, dict(options))
+
+
+class CellSimulator:
+    """A design, protocol and model built once, then cycled in chunks on demand."""
+
+    def __init__(
+        self,
+        design: CellDesign,
+        protocol: Protocol,
+        cell_model: str = "spm",
+        options: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        chunk_cycles: int = CHUNK_CYCLES,
+    ) -> None:
+        self.design, self.protocol, self.cell_model = design, protocol, cell_model
+        self.model = cached_model(cell_model, tuple(sorted((options or {}).items())))
+        self.parameter_values = parameter_values(design, protocol, overrides)
+        self.chunk_cycles = chunk_cycles
+        self._sims: dict[int, pybamm.Simulation] = {}
+
+    def _simulation(self, cycles: int) -> pybamm.Simulation:
+        if cycles not in self._sims:
+            self._sims[cycles] = pybamm.Simulation(
+                self.model,
+                parameter_values=self.parameter_values,
+                experiment=make_experiment(self.protocol, self.design.cathode, cycles),
+                solver=default_solver(),
+            )
+        return self._sims[cycles]
+
+    def run(
+        self,
+        max_cycles: int,
+        stop: Callable[[pd.DataFrame], bool] | None = None,
+        keep_time_series: bool = False,
+        progress: Callable[[int], None] | None = None,
+        inputs: Mapping[str, float] | None = None,
+    ) -> CycleRun:
+        """Cycle until `max_cycles`, until `stop(summary)` is true after a chunk, or until
+        the cell can no longer complete a cycle (then `stopped_early`)."""
+        solution = None
+        done = 0
+        stopped_early = False
+        message = ""
+        while done < max_cycles:
+            n = min(self.chunk_cycles, max_cycles - done)
+            sim = self._simulation(n)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    new = sim.solve(
+                        starting_solution=solution,
+                        save_at_cycles=None if keep_time_series else 10**9,
+                        calc_esoh=False,
+                        inputs=dict(inputs or {}),
+                    )
+            except pybamm.SolverError as err:
+                if solution is None:
+                    raise SimulationError(f"the solver failed in the first cycles: {err}") from err
+                stopped_early, message = True, f"solver failed after cycle {done}: {err}"
+                break
+            cycles_now = len(new.summary_variables.cycles) if new.summary_variables.cycles else 0
+            solution = new
+            if progress is not None:
+                progress(cycles_now - done)
+            if cycles_now < done + n:
+                stopped_early = True
+                message = f"the cell could not complete cycle {cycles_now + 1}"
+                done = cycles_now
+                break
+            done = cycles_now
+            if stop is not None and stop(self._summary(solution)):
+                break
+        if solution is None:
+            raise SimulationError("no cycle was simulated")
+        summary = self._summary(solution)
+        if stopped_early and len(summary):
+            # the last, unfinished cycle is not a cycle
+            last = summary.iloc[-1]
+            if last["discharge_capacity_mAh_cm2"] <= 0:
+                summary = summary.iloc[:-1]
+        series = self._time_series(solution) if keep_time_series else None
+        return CycleRun(summary, series, stopped_early, message)
+
+    def _summary(self, solution: pybamm.Solution) -> pd.DataFrame:
+        sv = solution.summary_variables
+
+        def end(name: str) -> np.ndarray:
+            return np.asarray(sv[name], dtype=float)
+
+        def change(name: str) -> np.ndarray:
+            return np.asarray(sv["Change in " + name[0].lower() + name[1:]], dtype=float)
+
+        plated = change("Cumulative lithium plated [mol.m-2]")
+        stripped = change("Cumulative lithium stripped [mol.m-2]")
+        lost = change("Dead lithium [mol.m-2]") + change("Li-metal SEI lithium [mol.m-2]")
+        q_Ah_m2 = self.design.areal_capacity_mAh_cm2 * 10.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cell_ce = np.where(plated > 0, stripped / plated, np.nan)
+            li_ce = np.where(plated > 0, 1 - lost / plated, np.nan)
+        df = pd.DataFrame({
+            "cycle": np.arange(1, len(plated) + 1),
+            "charge_capacity_mAh_cm2": plated * MAH_CM2_PER_MOL_M2,
+            "discharge_capacity_mAh_cm2": stripped * MAH_CM2_PER_MOL_M2,
+            "coulombic_efficiency": cell_ce,
+            "li_coulombic_efficiency": li_ce,
+            "active_li_mAh_cm2": end("Active lithium metal [mol.m-2]") * MAH_CM2_PER_MOL_M2,
+            "dead_li_mAh_cm2": end("Dead lithium [mol.m-2]") * MAH_CM2_PER_MOL_M2,
+            "sei_li_mAh_cm2": end("Li-metal SEI lithium [mol.m-2]") * MAH_CM2_PER_MOL_M2,
+            "cathode_li_mAh_cm2": end("Lithium in positive electrode [mol.m-2]") * MAH_CM2_PER_MOL_M2,
+            "total_li_mAh_cm2": end("Total lithium [mol.m-2]") * MAH_CM2_PER_MOL_M2,
+            "anode_thickness_um": end("Anode thickness [m]") * 1e6,
+            "swelling_pct": end("Swelling [%]"),
+            "electrolyte_g_per_Ah": end("Electrolyte mass [kg.m-2]") * 1000.0 / q_Ah_m2,
+            "wetting_fraction": end("Electrolyte wetting fraction"),
+            "surface_area_factor": end("Li-metal surface area factor"),
+            "simulated": True,
+        })
+        return df[SUMMARY_COLUMNS]
+
+    def _time_series(self, solution: pybamm.Solution) -> pd.DataFrame:
+        frames = []
+        for k, cycle in enumerate(solution.cycles, start=1):
+            if cycle is None:
+                continue
+            frames.append(pd.DataFrame({
+                "cycle": k,
+                "time_s": cycle["Time [s]"].entries,
+                "voltage_V": cycle["Voltage [V]"].entries,
+                "current_A": cycle["Current [A]"].entries,
+                "active_li_mol_m2": cycle["Active lithium metal [mol.m-2]"].entries,
+                "anode_thickness_um": cycle["Anode thickness [m]"].entries * 1e6,
+            }))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+@dataclass
+class Prediction:
+    """Cycle-life forecast of one design."""
+
+    design: CellDesign
+    protocol: Protocol
+    cell_model: str
+    eol_fraction: float
+    max_cycles: int
+    cycles: pd.DataFrame
+    cycle_life: int | None
+    end_of_life_reason: str
+    elapsed_s: float
+    mode: str = "full"
+    time_series: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def initial_capacity_mAh_cm2(self) -> float:
+        return float(self.cycles["discharge_capacity_mAh_cm2"].iloc[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of `twin predict --format json`."""
+        def clean(value: Any) -> Any:
+            if isinstance(value, (np.floating, float)):
+                return None if math.isnan(value) else float(value)
+            if isinstance(value, (np.integer,)):
+                return int(value)
+            if isinstance(value, np.bool_):
+                return bool(value)
+            return value
+
+        cycles = [{k: clean(v) for k, v in row.items()} for row in self.cycles.to_dict(orient="records")]
+        result = {
+            "cycle_life": self.cycle_life,
+            "end_of_life_reason": self.end_of_life_reason,
+            "initial_capacity_mAh_cm2": self.initial_capacity_mAh_cm2,
+            "mode": self.mode,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "inputs": {
+                "design": self.design.to_dict(),
+                "protocol": self.protocol.to_dict(),
+                "cell_model": self.cell_model,
+                "eol": self.eol_fraction,
+                "max_cycles": self.max_cycles,
+            },
+            "cycles": cycles,
+        }
+        result.update(self.extra)
+        return result
+
+
+def first_cycle_below(summary: pd.DataFrame, eol_fraction: float) -> int | None:
+    """First cycle whose discharge capacity is below eol x the first cycle's."""
+    q = summary["discharge_capacity_mAh_cm2"].to_numpy()
+    if len(q) == 0:
+        return None
+    below = np.nonzero(q < eol_fraction * q[0])[0]
+    return int(summary["cycle"].iloc[below[0]]) if len(below) else None
+
+
+def end_of_life_reason(row: pd.Series, cathode_capacity_mAh_cm2: float) -> str:
+    """Why a cell reached end of life, judged from its state in the end-of-life cycle."""
+    if row["wetting_fraction"] < DRY_OUT_WETTING:
+        return "electrolyte_dry_out"
+    if row["active_li_mAh_cm2"] < LI_DEPLETED_FRACTION * cathode_capacity_mAh_cm2:
+        return "lithium_depleted"
+    return "capacity_fade"
+
+
+def predict_cycle_life(
+    design: CellDesign,
+    protocol: Protocol | None = None,
+    eol_fraction: float = 0.8,
+    max_cycles: int = 1000,
+    cell_model: str = "spm",
+    options: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    keep_time_series: bool = False,
+    progress: Callable[[int], None] | None = None,
+    inputs: Mapping[str, float] | None = None,
+) -> Prediction:
+    """Cycle `design` with every cycle simulated by the full model until end of life."""
+    protocol = protocol or Protocol()
+    if not 0 < eol_fraction < 1:
+        raise SimulationError(f"eol must lie between 0 and 1, got {eol_fraction}")
+    start = time.perf_counter()
+    simulator = CellSimulator(design, protocol, cell_model, options, overrides)
+    run = simulator.run(
+        max_cycles,
+        stop=lambda s: first_cycle_below(s, eol_fraction) is not None,
+        keep_time_series=keep_time_series,
+        progress=progress,
+        inputs=inputs,
+    )
+    summary = run.summary
+    if summary.empty:
+        raise SimulationError("the cell did not complete a single cycle: " + run.message)
+    life = first_cycle_below(summary, eol_fraction)
+    notes = [run.message] if run.message else []
+    if life is None and run.stopped_early:
+        # The cell could not finish the next cycle: that cycle delivered ~0 capacity.
+        life = int(summary["cycle"].iloc[-1]) + 1
+        reason = end_of_life_reason(summary.iloc[-1], design.areal_capacity_mAh_cm2)
+    elif life is None:
+        reason = "max_cycles"
+    else:
+        summary = summary[summary["cycle"] <= life].reset_index(drop=True)
+        reason = end_of_life_reason(summary.iloc[-1], design.areal_capacity_mAh_cm2)
+    return Prediction(
+        design=design, protocol=protocol, cell_model=cell_model, eol_fraction=eol_fraction,
+        max_cycles=max_cycles, cycles=summary, cycle_life=life, end_of_life_reason=reason,
+        elapsed_s=time.perf_counter() - start, time_series=run.time_series, notes=notes,
+    )

@@ -1,0 +1,20 @@
+"""PyBaMM submodels for what kills a lithium-metal anode (one effect per file)."""
+
+from twin.submodels.anode_thickness import AnodeThickness
+from twin.submodels.dead_lithium import DeadLithium
+from twin.submodels.electrolyte_consumption import ElectrolyteConsumption
+from twin.submodels.li_metal_interface import (
+    CathodeWetting,
+    LithiumMetalKinetics,
+    LithiumMetalUtilisation,
+)
+from twin.submodels.li_metal_sei import LithiumMetalSEI
+from twin.submodels.lithium_inventory import LithiumInventory
+from twin.submodels.options import CELL_MODELS, LITHIUM_METAL_OPTIONS, LithiumMetalOptions
+from twin.submodels.surface_roughening import SurfaceRoughening
+
+__all__ = [
+    "AnodeThickness", "CathodeWetting", "CELL_MODELS", "DeadLithium", "ElectrolyteConsumption",
+    "LITHIUM_METAL_OPTIONS", "LithiumInventory", "LithiumMetalKinetics", "LithiumMetalOptions",
+    "LithiumMetalSEI", "LithiumMetalUtilisation", "SurfaceRoughening",
+]

@@ -1,0 +1,45 @@
+"""Volume change of the lithium-metal anode and of the cell stack."""
+
+from __future__ import annotations
+
+import pybamm
+
+
+class AnodeThickness(pybamm.BaseSubModel):
+    """Anode thickness = dense foil + porous deposit + dead-Li layer + SEI.
+
+    Dense Li moves the interface by V_Li / F per coulomb: 4.85 um per mAh/cm2.
+    Swelling is the change of the unit-cell stack thickness (current collectors,
+    cathode, separator, anode) relative to its assembled thickness, in percent.
+    No states: everything follows from the inventory variables.
+    """
+
+    def __init__(self, param, options=None):
+        super().__init__(param, "negative", options=options)
+
+    def get_coupled_variables(self, variables):
+        V_li = self.param.V_bar_Li
+        eps_dep = pybamm.Parameter("Plated lithium deposit porosity")
+        n_foil = variables["Dense lithium foil [mol.m-2]"]
+        n_dep = pybamm.maximum(variables["Plated lithium deposit [mol.m-2]"], 0)
+        thickness = (
+            n_foil * V_li
+            + n_dep * V_li / (1 - eps_dep)
+            + variables["Dead lithium layer thickness [m]"]
+            + variables["Li-metal SEI volume [m3.m-2]"]
+        )
+        initial = (
+            pybamm.Parameter("Initial active lithium metal [mol.m-2]") * V_li
+            + pybamm.Parameter("Initial dead lithium [mol.m-2]") * V_li
+            / (1 - pybamm.Parameter("Dead lithium layer porosity"))
+            + pybamm.Parameter("Initial Li-metal SEI lithium [mol.m-2]")
+            * pybamm.Parameter("Li-metal SEI molar volume per lithium [m3.mol-1]")
+        )
+        rest_of_stack = pybamm.Parameter("Stack thickness excluding anode [m]")
+        variables.update({
+            "Anode thickness [m]": thickness,
+            "Anode thickness change [m]": thickness - initial,
+            "Stack thickness [m]": rest_of_stack + thickness,
+            "Swelling [%]": 100 * (thickness - initial) / (rest_of_stack + initial),
+        })
+        return variables

@@ -1,0 +1,86 @@
+"""Dead (electronically isolated) lithium and the porous layer it builds."""
+
+from __future__ import annotations
+
+import pybamm
+
+
+class DeadLithium(pybamm.BaseSubModel):
+    """Dead Li [mol.m-2]: a fraction f of the stripped Li is left isolated.
+
+    "constant fraction": f = f_0. "current dependent": f = f_0 (J_plating / J_ref)^b;
+    the deposit morphology (and so how much of it is orphaned on stripping) is set by
+    the plating current density, which is the protocol's CC charge current density.
+    Dead Li can be revived at a first-order rate (iodine-type hosts). Dead Li and SEI
+    form a porous layer whose ionic resistance L / (kappa_e eps^b) adds an overpotential
+    (Xu et al., J. Electrochem. Soc. 166, A3456, 2019); it rises as electrolyte dries.
+    """
+
+    def __init__(self, param, options):
+        super().__init__(param, "negative", options=options)
+        self.law = options["dead lithium"]
+
+    def get_fundamental_variables(self):
+        if self.law == "none":
+            n_dead = pybamm.Scalar(0)
+        else:
+            n_dead = pybamm.Variable(
+                "Dead lithium [mol.m-2]",
+                domain="current collector",
+                scale=pybamm.Parameter("Reference lithium amount [mol.m-2]"),
+            )
+        V_li = self.param.V_bar_Li
+        eps = pybamm.Parameter("Dead lithium layer porosity")
+        return {
+            "Dead lithium [mol.m-2]": n_dead,
+            "Dead lithium layer thickness [m]": n_dead * V_li / (1 - eps),
+        }
+
+    def get_coupled_variables(self, variables):
+        if self.law == "none":
+            r_dead = pybamm.Scalar(0)
+            r_revive = pybamm.Scalar(0)
+            resistance = pybamm.Scalar(0)
+        else:
+            n_dead = variables["Dead lithium [mol.m-2]"]
+            strip = variables["Lithium stripping rate [mol.m-2.s-1]"]
+            availability = variables["Lithium metal availability"]
+            f_0 = pybamm.Parameter("Dead lithium fraction at reference current density")
+            if self.law == "current dependent":
+                J = pybamm.Parameter("Plating current density [A.m-2]")
+                J_ref = pybamm.Parameter("Dead lithium reference current density [A.m-2]")
+                b = pybamm.Parameter("Dead lithium current-density exponent")
+                fraction = f_0 * (J / J_ref) ** b
+            else:
+                fraction = f_0
+            r_dead = availability * fraction * strip
+            r_revive = pybamm.Parameter("Dead lithium revival rate [s-1]") * pybamm.maximum(n_dead, 0)
+            # Porous layer: dead Li skeleton plus the SEI that fills it.
+            eps = pybamm.Parameter("Dead lithium layer porosity")
+            brugg = pybamm.Parameter("Dead lithium layer Bruggeman exponent")
+            L_layer = variables["Dead lithium layer thickness [m]"] + variables["Li-metal SEI volume [m3.m-2]"]
+            T = variables["X-averaged cell temperature [K]"]
+            kappa = self.param.kappa_e(self.param.c_e_init, T)
+            wetting = variables["Electrolyte wetting fraction"]
+            resistance = L_layer / (kappa * eps**brugg * wetting)
+        variables.update({
+            "Dead lithium formation rate [mol.m-2.s-1]": r_dead,
+            "Dead lithium revival rate [mol.m-2.s-1]": r_revive,
+            "Lithium metal porous layer resistance [Ohm.m2]": resistance,
+        })
+        return variables
+
+    def set_rhs(self, variables):
+        if self.law == "none":
+            return
+        n_dead = variables["Dead lithium [mol.m-2]"]
+        self.rhs = {
+            n_dead: variables["Dead lithium formation rate [mol.m-2.s-1]"]
+            - variables["Dead lithium revival rate [mol.m-2.s-1]"]
+        }
+
+    def set_initial_conditions(self, variables):
+        if self.law == "none":
+            return
+        n_dead = variables["Dead lithium [mol.m-2]"]
+        self.initial_conditions = {n_dead: pybamm.Parameter("Initial dead lithium [mol.m-2]")}

@@ -1,0 +1,63 @@
+"""Electrolyte consumed by SEI formation, and dry-out of the cell."""
+
+from __future__ import annotations
+
+import pybamm
+
+
+class ElectrolyteConsumption(pybamm.BaseSubModel):
+    """Electrolyte mass [kg.m-2] as a state, consumed in proportion to SEI Li formed.
+
+    The wetting fraction w = r / (1 + r^k)^(1/k), r = electrolyte volume / pore volume
+    to fill (cathode and separator pores, the porous plated deposit, the dead-Li
+    layer), is 1 while there is enough electrolyte and falls towards r when there is
+    not: unwetted interface is lost to the reactions (see the utilisation submodels)
+    and the porous layer resistance rises as 1/w. "false" keeps w = 1.
+    """
+
+    def __init__(self, param, options):
+        super().__init__(param, "negative", options=options)
+        self.active = options["electrolyte consumption"] == "true"
+
+    def get_fundamental_variables(self):
+        m_0 = pybamm.Parameter("Initial electrolyte mass [kg.m-2]")
+        if self.active:
+            mass = pybamm.Variable("Electrolyte mass [kg.m-2]", domain="current collector", scale=m_0)
+        else:
+            mass = m_0
+        return {"Electrolyte mass [kg.m-2]": mass}
+
+    def get_coupled_variables(self, variables):
+        mass = variables["Electrolyte mass [kg.m-2]"]
+        if self.active:
+            V_li = self.param.V_bar_Li
+            eps_dep = pybamm.Parameter("Plated lithium deposit porosity")
+            eps_dead = pybamm.Parameter("Dead lithium layer porosity")
+            n_dep = pybamm.maximum(variables["Plated lithium deposit [mol.m-2]"], 0)
+            n_dead = variables["Dead lithium [mol.m-2]"]
+            pore_volume = (
+                pybamm.Parameter("Wetted pore volume excluding anode [m3.m-2]")
+                + n_dep * V_li * eps_dep / (1 - eps_dep)
+                + n_dead * V_li * eps_dead / (1 - eps_dead)
+            )
+            ratio = pybamm.maximum(mass, 0) / pybamm.Parameter("Electrolyte density [kg.m-3]") / pore_volume
+            k = pybamm.Parameter("Electrolyte wetting sharpness")
+            wetting = ratio / (1 + ratio**k) ** (1 / k)
+        else:
+            wetting = pybamm.Scalar(1)
+        variables["Electrolyte wetting fraction"] = wetting
+        return variables
+
+    def set_rhs(self, variables):
+        if not self.active:
+            return
+        mass = variables["Electrolyte mass [kg.m-2]"]
+        r_sei = variables["Li-metal SEI formation rate [mol.m-2.s-1]"]
+        consumed = pybamm.Parameter("Electrolyte consumed per SEI lithium [kg.mol-1]")
+        self.rhs = {mass: -consumed * r_sei}
+
+    def set_initial_conditions(self, variables):
+        if not self.active:
+            return
+        mass = variables["Electrolyte mass [kg.m-2]"]
+        self.initial_conditions = {mass: pybamm.Parameter("Initial electrolyte mass [kg.m-2]")}

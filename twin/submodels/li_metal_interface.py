@@ -1,0 +1,71 @@
+"""Interface of the Li-metal electrode: utilisation (Li availability, wetting) and
+kinetics with the porous-layer overpotential."""
+
+from __future__ import annotations
+
+import pybamm
+from pybamm.models.submodels.interface.interface_utilisation.base_utilisation import (
+    BaseModel as BaseUtilisation,
+)
+
+# Floor on the utilisation: an exhausted anode gives an overpotential of about
+# 2RT/F ln(j / (j0 1e-12)) ~ 1.4 V, well past any discharge cut-off.
+MIN_UTILISATION = 1e-12
+
+
+class LithiumMetalUtilisation(BaseUtilisation):
+    """Fraction of the Li-metal interface that can react.
+
+    Plating can always proceed (Li deposits on Li or Cu); stripping needs active Li:
+    u = w (s + (1 - s) a), with s a smooth indicator of plating, a the Li availability
+    and w the electrolyte wetting fraction.
+    """
+
+    def __init__(self, param, options):
+        super().__init__(param, "negative", options)
+
+    def get_coupled_variables(self, variables):
+        i = variables["Current collector current density [A.m-2]"]
+        availability = variables["Lithium metal availability"]
+        wetting = variables["Electrolyte wetting fraction"]
+        plating = pybamm.sigmoid(0, -i, 20)  # 1 on charge (i < 0), 0 on discharge
+        u = wetting * (plating + (1 - plating) * availability)
+        u = pybamm.maximum(u, MIN_UTILISATION)
+        variables.update({
+            "Lithium metal interface utilisation variable": u,
+            "Lithium metal interface utilisation": u,
+        })
+        return variables
+
+
+class CathodeWetting(BaseUtilisation):
+    """Positive-electrode interface utilisation = electrolyte wetting fraction:
+    pores that dried out no longer take part in the reaction."""
+
+    def __init__(self, param, options):
+        super().__init__(param, "positive", options)
+
+    def get_coupled_variables(self, variables):
+        wetting = variables["Electrolyte wetting fraction"]
+        u = pybamm.PrimaryBroadcast(wetting, "positive electrode")
+        variables.update(self._get_standard_interface_utilisation_variables(u))
+        return variables
+
+
+class LithiumMetalKinetics(pybamm.kinetics.InverseButlerVolmer):
+    """PyBaMM's inverse Butler-Volmer for the Li-metal interface, plus the ohmic drop
+    j R_layer across the porous dead-Li/SEI layer, booked as the film overpotential."""
+
+    def get_coupled_variables(self, variables):
+        variables = super().get_coupled_variables(variables)
+        j = variables["Current collector current density [A.m-2]"]
+        resistance = variables["Lithium metal porous layer resistance [Ohm.m2]"]
+        eta_film = -j * resistance  # PyBaMM sign: delta_phi = eta_r + U - eta_sei
+        eta_r = variables["Lithium metal interface reaction overpotential [V]"]
+        ocp = variables[f"Negative electrode {self.reaction_name}open-circuit potential [V]"]
+        variables.update(self._get_standard_sei_film_overpotential_variables(eta_film))
+        variables.update(
+            self._get_standard_average_surface_potential_difference_variables(eta_r + ocp - eta_film)
+        )
+        variables["Lithium metal porous layer overpotential [V]"] = -eta_film
+        return variables

@@ -1,0 +1,74 @@
+"""SEI growth on the lithium-metal surface."""
+
+from __future__ import annotations
+
+import pybamm
+
+
+class LithiumMetalSEI(pybamm.BaseSubModel):
+    """Li consumed into SEI [mol.m-2].
+
+    Rate = availability x (k_SEI x A x g + f_fresh x (plated + stripped rate)):
+    growth proportional to the active surface area A (which roughening raises), plus
+    re-formation on fresh Li exposed when the interface moves. `g` is 1 for
+    "constant rate" (the SEI on Li keeps cracking and never passivates) and
+    L_ref / (L_ref + L_SEI) for "diffusion limited" (PyBaMM's solvent-diffusion-limited
+    law: rate falls inversely with the film thickness L_SEI = n_SEI V_SEI / A).
+    """
+
+    def __init__(self, param, options):
+        super().__init__(param, "negative", options=options)
+        self.law = options["SEI on lithium metal"]
+
+    def get_fundamental_variables(self):
+        if self.law == "none":
+            n_sei = pybamm.Scalar(0)
+        else:
+            n_sei = pybamm.Variable(
+                "Li-metal SEI lithium [mol.m-2]",
+                domain="current collector",
+                scale=pybamm.Parameter("Reference lithium amount [mol.m-2]"),
+            )
+        V_sei = pybamm.Parameter("Li-metal SEI molar volume per lithium [m3.mol-1]")
+        return {
+            "Li-metal SEI lithium [mol.m-2]": n_sei,
+            "Li-metal SEI volume [m3.m-2]": n_sei * V_sei,
+        }
+
+    def get_coupled_variables(self, variables):
+        if self.law == "none":
+            rate = pybamm.Scalar(0)
+            thickness = pybamm.Scalar(0)
+        else:
+            n_sei = variables["Li-metal SEI lithium [mol.m-2]"]
+            area = variables["Li-metal surface area factor"]
+            availability = variables["Lithium metal availability"]
+            plate = variables["Lithium plating rate [mol.m-2.s-1]"]
+            strip = variables["Lithium stripping rate [mol.m-2.s-1]"]
+            k_sei = pybamm.Parameter("Li-metal SEI rate constant [mol.m-2.s-1]")
+            f_fresh = pybamm.Parameter("Li-metal SEI fresh-surface fraction")
+            V_sei = pybamm.Parameter("Li-metal SEI molar volume per lithium [m3.mol-1]")
+            thickness = n_sei * V_sei / area
+            if self.law == "diffusion limited":
+                L_ref = pybamm.Parameter("Li-metal SEI diffusion reference thickness [m]")
+                passivation = L_ref / (L_ref + thickness)
+            else:
+                passivation = pybamm.Scalar(1)
+            rate = availability * (k_sei * area * passivation + f_fresh * (plate + strip))
+        variables.update({
+            "Li-metal SEI formation rate [mol.m-2.s-1]": rate,
+            "Li-metal SEI thickness [m]": thickness,
+        })
+        return variables
+
+    def set_rhs(self, variables):
+        if self.law == "none":
+            return
+        n_sei = variables["Li-metal SEI lithium [mol.m-2]"]
+        self.rhs = {n_sei: variables["Li-metal SEI formation rate [mol.m-2.s-1]"]}
+
+    def set_initial_conditions(self, variables):
+        if self.law == "none":
+            return
+        n_sei = variables["Li-metal SEI lithium [mol.m-2]"]
+        self.initial_conditions = {n_sei: pybamm.Parameter("Initial Li-metal SEI lithium [mol.m-2]")}
