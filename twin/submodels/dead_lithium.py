@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.submodels.options import on_current_collector
+
 
 class DeadLithium(pybamm.BaseSubModel):
     """Dead Li [mol.m-2]: a fraction f of the stripped Li is left isolated.
@@ -22,7 +24,7 @@ class DeadLithium(pybamm.BaseSubModel):
 
     def get_fundamental_variables(self):
         if self.law == "none":
-            n_dead = pybamm.Scalar(0)
+            n_dead = on_current_collector(0)
         else:
             n_dead = pybamm.Variable(
                 "Dead lithium [mol.m-2]",
@@ -38,9 +40,9 @@ class DeadLithium(pybamm.BaseSubModel):
 
     def get_coupled_variables(self, variables):
         if self.law == "none":
-            r_dead = pybamm.Scalar(0)
-            r_revive = pybamm.Scalar(0)
-            resistance = pybamm.Scalar(0)
+            r_dead = on_current_collector(0)
+            r_revive = on_current_collector(0)
+            resistance = on_current_collector(0)
         else:
             n_dead = variables["Dead lithium [mol.m-2]"]
             strip = variables["Lithium stripping rate [mol.m-2.s-1]"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.submodels.options import on_current_collector
+
 
 class ElectrolyteConsumption(pybamm.BaseSubModel):
     """Electrolyte mass [kg.m-2] as a state, consumed in proportion to SEI Li formed.
@@ -24,7 +26,7 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
         if self.active:
             mass = pybamm.Variable("Electrolyte mass [kg.m-2]", domain="current collector", scale=m_0)
         else:
-            mass = m_0
+            mass = on_current_collector(m_0)
         return {"Electrolyte mass [kg.m-2]": mass}
 
     def get_coupled_variables(self, variables):
@@ -44,7 +46,7 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
             k = pybamm.Parameter("Electrolyte wetting sharpness")
             wetting = ratio / (1 + ratio**k) ** (1 / k)
         else:
-            wetting = pybamm.Scalar(1)
+            wetting = on_current_collector(1)
         variables["Electrolyte wetting fraction"] = wetting
         return variables
 

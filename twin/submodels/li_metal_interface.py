@@ -61,11 +61,11 @@ class LithiumMetalKinetics(pybamm.kinetics.InverseButlerVolmer):
         j = variables["Current collector current density [A.m-2]"]
         resistance = variables["Lithium metal porous layer resistance [Ohm.m2]"]
         eta_film = -j * resistance  # PyBaMM sign: delta_phi = eta_r + U - eta_sei
-        eta_r = variables["Lithium metal interface reaction overpotential [V]"]
-        ocp = variables[f"Negative electrode {self.reaction_name}open-circuit potential [V]"]
+        # PyBaMM's SEI is off here, so its delta_phi = eta_r + U; subtract our film term.
+        delta_phi = variables["Lithium metal interface surface potential difference [V]"]
         variables.update(self._get_standard_sei_film_overpotential_variables(eta_film))
         variables.update(
-            self._get_standard_average_surface_potential_difference_variables(eta_r + ocp - eta_film)
+            self._get_standard_average_surface_potential_difference_variables(delta_phi - eta_film)
         )
         variables["Lithium metal porous layer overpotential [V]"] = -eta_film
         return variables

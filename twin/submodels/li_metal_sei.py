@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.submodels.options import on_current_collector
+
 
 class LithiumMetalSEI(pybamm.BaseSubModel):
     """Li consumed into SEI [mol.m-2].
@@ -22,7 +24,7 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
 
     def get_fundamental_variables(self):
         if self.law == "none":
-            n_sei = pybamm.Scalar(0)
+            n_sei = on_current_collector(0)
         else:
             n_sei = pybamm.Variable(
                 "Li-metal SEI lithium [mol.m-2]",
@@ -37,8 +39,8 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
 
     def get_coupled_variables(self, variables):
         if self.law == "none":
-            rate = pybamm.Scalar(0)
-            thickness = pybamm.Scalar(0)
+            rate = on_current_collector(0)
+            thickness = on_current_collector(0)
         else:
             n_sei = variables["Li-metal SEI lithium [mol.m-2]"]
             area = variables["Li-metal surface area factor"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import pybamm
+
 from twin.errors import OptionError
 
 # First value of each tuple is the default.
@@ -33,3 +35,9 @@ class LithiumMetalOptions(dict):
                     f"option {key!r} cannot be {value!r} (legal values: {', '.join(legal)})"
                 )
         super().__init__({key: given.get(key, legal[0]) for key, legal in LITHIUM_METAL_OPTIONS.items()})
+
+
+def on_current_collector(value) -> pybamm.Symbol:
+    """A constant as a variable of the interface (domain "current collector"), so
+    switched-off effects keep the shape of the ones they replace."""
+    return pybamm.PrimaryBroadcast(value, "current collector")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.submodels.options import on_current_collector
+
 
 class SurfaceRoughening(pybamm.BaseSubModel):
     """Surface area factor A (active area / geometric area) as a state.
@@ -21,7 +23,7 @@ class SurfaceRoughening(pybamm.BaseSubModel):
         if self.active:
             area = pybamm.Variable("Li-metal surface area factor", domain="current collector")
         else:
-            area = pybamm.Parameter("Initial Li-metal surface area factor")
+            area = on_current_collector(pybamm.Parameter("Initial Li-metal surface area factor"))
         return {"Li-metal surface area factor": area}
 
     def set_rhs(self, variables):
