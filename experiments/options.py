@@ -97,6 +97,10 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     mode = "wb" if isinstance(text, bytes) else "w"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); results get the usual umask-based mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, mode) as handle:
             handle.write(text)
         os.replace(tmp, path)
@@ -120,3 +124,133 @@ def to_json(obj: Any) -> str:
 
 def use_color() -> bool:
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def parse_float_list(text: str, option: str) -> list[float]:
+    """'0, 1,2.5' -> [0.0, 1.0, 2.5]: a comma-separated list of finite numbers; the
+    error names the option and the bad value."""
+    values = []
+    for item in str(text).split(","):
+        item = item.strip()
+        if not item:
+            raise InputError(f"{option}: empty value in {text!r} (use comma-separated numbers, e.g. 1,2,3)")
+        try:
+            value = float(item)
+        except ValueError:
+            raise InputError(f"{option}: {item!r} is not a number") from None
+        if math.isnan(value) or math.isinf(value):
+            raise InputError(f"{option}: {item!r} is not a finite number")
+        values.append(value)
+    return values
+
+
+def parse_parameter_overrides(items: tuple[str, ...] | list[str], option: str = "--set") -> dict[str, float]:
+    """('Dead lithium fraction at reference current density=0.05', ...) -> {name: value};
+    names a malformed item (parameter names themselves are checked by the twin)."""
+    overrides: dict[str, float] = {}
+    for item in items:
+        name, sep, text = str(item).rpartition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(f"{option}: {item!r} is not NAME=VALUE")
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(f"{option}: {name!r}: {text.strip()!r} is not a number") from None
+        if math.isnan(value) or math.isinf(value):
+            raise InputError(f"{option}: {name!r}: {text.strip()!r} is not a finite number")
+        overrides[name] = value
+    return overrides
+
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def plot_option(help_text: str) -> Callable[[Callable], Callable]:
+    """--plot FILE.png: a figure written atomically (matplotlib is imported only then)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is not None and value.suffix.lower() not in PLOT_SUFFIXES:
+            raise InputError(f"--plot: {value.name}: use a file name ending in {', '.join(PLOT_SUFFIXES)}")
+        return value
+
+    return click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, callback=check, metavar="FILE.png", help=help_text)
+
+
+def load_strategies(names: tuple[str, ...] | list[str], files: tuple[Path, ...] | list[Path]) -> list[Any]:
+    """Strategy names (presets, or names defined in `files`) and TOML files -> validated
+    twin.strategies.Strategy objects; a bad name or file is a one-line InputError."""
+    from twin.strategies import parse_strategy_spec, resolve
+
+    try:
+        items = [name for spec in names for name in parse_strategy_spec(spec)]
+        return resolve(items, files)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
+def strategy_options(func: Callable) -> Callable:
+    """--strategy NAME and --strategy-file FILE (both repeatable; NAME may be A+B).
+    The command receives `strategies`: the validated Strategy objects (empty: none)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, strategy_names: tuple[str, ...] = (), strategy_files: tuple[Path, ...] = (),
+                **kwargs: Any) -> Any:
+        strategies = load_strategies(strategy_names, strategy_files) if strategy_names or strategy_files else []
+        return func(*args, strategies=strategies, **kwargs)
+
+    wrapper = click.option(
+        "--strategy-file", "strategy_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE.toml", help="A protection strategy defined in a TOML file (repeatable; "
+                                  "see experiments/strategies/).")(wrapper)
+    wrapper = click.option(
+        "--strategy", "strategy_names", multiple=True, metavar="NAME",
+        help="Protection strategy preset (repeatable; combine with several --strategy or A+B; "
+             "see `twin strategies list`).")(wrapper)
+    return wrapper
+
+
+TEST_CELLS = ("full", "anode-free", "li-cu", "li-li")
+
+
+def cell_options(func: Callable) -> Callable:
+    """--cell and the Li||Cu / Li||Li test options. The command receives `test_cell`, a
+    dict: cell, current_density_mA_cm2 (None = the cell's default), capacity_mAh_cm2,
+    ce_protocol, cutoff_V, overpotential_limit_V, foil_thickness_um."""
+
+    @wraps(func)
+    def wrapper(*args: Any, cell: str = "full", current_density: float | None = None,
+                test_capacity: float = 1.0, ce_protocol: str = "repeated", cutoff: float = 0.5,
+                overpotential_limit: float = 0.1, foil_thickness: float = 50.0, **kwargs: Any) -> Any:
+        for name, value in (("--current-density", current_density), ("--test-capacity", test_capacity),
+                            ("--cutoff", cutoff), ("--overpotential-limit", overpotential_limit),
+                            ("--foil-thickness", foil_thickness)):
+            finite(value, name)
+        test_cell = {"cell": cell, "current_density_mA_cm2": current_density, "capacity_mAh_cm2": test_capacity,
+                     "ce_protocol": ce_protocol, "cutoff_V": cutoff, "overpotential_limit_V": overpotential_limit,
+                     "foil_thickness_um": foil_thickness}
+        return func(*args, test_cell=test_cell, **kwargs)
+
+    options = [
+        click.option("--cell", type=click.Choice(TEST_CELLS), default="full", show_default=True,
+                     help="full: the design's Li||cathode cell; anode-free: the same with N:P 0; li-cu: "
+                          "Li||Cu Coulombic-efficiency test; li-li: symmetric cell lifespan."),
+        click.option("--current-density", type=float, default=None,
+                     help="Test cells: current density [mA/cm2] (default 0.5 for li-cu, 1.0 for li-li)."),
+        click.option("--test-capacity", type=float, default=1.0, show_default=True,
+                     help="Test cells: areal capacity plated per (half-)cycle [mAh/cm2]; li-cu reservoir "
+                          "protocol: the reservoir Q_T is 5x this."),
+        click.option("--ce-protocol", type=click.Choice(["repeated", "reservoir"]), default="repeated",
+                     show_default=True, help="li-cu: repeated plate/strip, or the Adams et al. (2018) "
+                                             "reservoir protocol."),
+        click.option("--cutoff", type=float, default=0.5, show_default=True,
+                     help="li-cu: stripping cut-off voltage [V vs Li]."),
+        click.option("--overpotential-limit", type=float, default=0.1, show_default=True,
+                     help="li-li: end of life when the cell overpotential passes this [V]."),
+        click.option("--foil-thickness", type=float, default=50.0, show_default=True,
+                     help="li-li: Li foil thickness of each electrode [um]."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper

@@ -28,6 +28,12 @@ class Protocol:
     rest_after_charge_min: float = 10.0
     rest_after_discharge_min: float = 10.0
     name: str = "default"
+    # Check-up: every `checkup_every`-th cycle (cycles N, 2N, ...) is a slow CC-CV /
+    # CC cycle at `checkup_rate_C`, as labs do to track capacity; 0 = none.
+    checkup_every: int = 0
+    checkup_rate_C: float = 0.1
+    # Test temperature [degC]; None keeps the design's temperature.
+    temperature_degC: float | None = None
 
     def __post_init__(self) -> None:
         validate_protocol(self)
@@ -36,6 +42,10 @@ class Protocol:
         lo, hi = DEFAULT_VOLTAGE_WINDOW_V[cathode]
         return (self.v_min if self.v_min is not None else lo,
                 self.v_max if self.v_max is not None else hi)
+
+    def is_checkup(self, cycle: int) -> bool:
+        """Whether cycle number `cycle` (1-based) is a check-up cycle."""
+        return self.checkup_every > 0 and cycle % self.checkup_every == 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,3 +83,19 @@ def validate_protocol(protocol: Protocol) -> None:
             raise ProtocolError(name, f"must lie between 1.0 and 5.0 V, got {value!r}")
     if protocol.v_max is not None and protocol.v_min is not None and protocol.v_min >= protocol.v_max:
         raise ProtocolError("v_min", f"{protocol.v_min} V must be below v_max {protocol.v_max} V")
+    _validate_checkup(protocol)
+    t = protocol.temperature_degC
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or math.isnan(t)
+                          or not -30 <= t <= 80):
+        raise ProtocolError("temperature_degC", f"must lie between -30 and 80 degC, got {t!r}")
+
+
+def _validate_checkup(protocol: Protocol) -> None:
+    every = protocol.checkup_every
+    if isinstance(every, bool) or not isinstance(every, int) or every < 0 or every == 1:
+        raise ProtocolError("checkup_every",
+                            f"must be 0 (no check-ups) or a whole number of at least 2, got {every!r}")
+    _positive("checkup_rate_C", protocol.checkup_rate_C, 10.0)
+    if every and protocol.checkup_rate_C <= protocol.cv_cutoff_C:
+        raise ProtocolError("checkup_rate_C", f"{protocol.checkup_rate_C} C must be above the CV "
+                            f"cut-off cv_cutoff_C {protocol.cv_cutoff_C} C")

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from experiments.options import (
-    design_options, emit, finite, handle_errors, output_options, protocol_options, to_json,
+    design_options, emit, finite, handle_errors, output_options, plot_option, protocol_options, to_json,
 )
+from experiments.options import InputError, cell_options, strategy_options
 from experiments.progress import cycle_progress
 
 TABLE_COLUMNS = [
@@ -26,31 +27,103 @@ TABLE_COLUMNS = [
               show_default=True, help="End of life: fraction of the first cycle's discharge capacity.")
 @click.option("--model", "cell_model", type=click.Choice(["spm", "spme", "dfn"]), default="spm",
               show_default=True, help="PyBaMM cell model on the cathode side.")
+@click.option("--mode", type=click.Choice(["fast", "full"]), default="fast", show_default=True,
+              help="fast: simulate representative cycles and advance the degradation states "
+                   "across the cycles between them (error-controlled); full: simulate every cycle.")
+@click.option("--protocol", "protocol_file", default=None, metavar="FILE|NAME",
+              help="Cycling protocol from a TOML file, or a named one under experiments/protocols "
+                   "(standard, fast-charge, checkup); --charge-rate/--discharge-rate given on the "
+                   "command line override its rates.")
+@click.option("--stop-on-dendrite-risk", is_flag=True, default=False,
+              help="End of life at cycle 1 when the Chazalviel model flags the CC charge "
+                   "(above the limiting current, or Sand's time shorter than the charge).")
+@strategy_options
+@cell_options
 @output_options
+@plot_option("Draw capacity, Coulombic efficiency, Li inventory (active / dead / SEI) and "
+             "thickness / swelling versus cycle to this file.")
 @handle_errors
 def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount: float,
         temperature: float, charge_rate: float, discharge_rate: float, max_cycles: int,
-        eol: float, cell_model: str, fmt: str, out: Path | None) -> None:
+        eol: float, cell_model: str, fmt: str, out: Path | None, plot_path: Path | None = None,
+        strategies: list | None = None, test_cell: dict | None = None, mode: str = "fast",
+        protocol_file: str | None = None, stop_on_dendrite_risk: bool = False) -> None:
     """Forecast the cycle life of one Li-metal cell design.
 
-    Every cycle is simulated with the PyBaMM model and the twin's Li-metal submodels
-    (Li inventory, SEI, dead Li, swelling, electrolyte consumption).
+    Cycles are simulated with the PyBaMM model and the twin's Li-metal submodels
+    (Li inventory, SEI, dead Li, swelling, electrolyte consumption): every cycle with
+    --mode full; with --mode fast (default) representative cycles, the degradation
+    states advanced across the ones between (every cycle is still reported; the
+    column simulated says which were solved).
     """
     for name, value in (("--np-ratio", np_ratio), ("--areal-capacity", areal_capacity),
                         ("--electrolyte-amount", electrolyte_amount), ("--temperature", temperature),
                         ("--charge-rate", charge_rate), ("--discharge-rate", discharge_rate)):
         finite(value, name)
+    cell = (test_cell or {}).get("cell", "full")
+    max_cycles_given = click.get_current_context().get_parameter_source("max_cycles").name != "DEFAULT"
+    if cell in ("li-cu", "li-li"):  # test cells: the strategies' Li||Cu or Li||Li behaviour
+        from experiments.commands.strategies import render_test_cell, run_test_cell
+
+        result, combined = run_test_cell(test_cell, strategies or [], max_cycles if max_cycles_given else None)
+        emit(render_test_cell(result, combined, fmt), out)
+        return
+    if cell == "anode-free":
+        if np_ratio != 0 and click.get_current_context().get_parameter_source("np_ratio").name != "DEFAULT":
+            raise InputError(f"--cell anode-free means N:P 0, but --np-ratio {np_ratio} was given")
+        np_ratio = 0.0
     from twin.design import CellDesign
     from twin.protocol import Protocol
     from twin.simulation import predict_cycle_life
 
     design = CellDesign(cathode=cathode.upper(), np_ratio=np_ratio, areal_capacity_mAh_cm2=areal_capacity,
                         electrolyte_g_per_Ah=electrolyte_amount, temperature_degC=temperature)
-    protocol = Protocol(charge_rate_C=charge_rate, discharge_rate_C=discharge_rate)
+    protocol = resolve_protocol(protocol_file, charge_rate, discharge_rate)
     with cycle_progress(max_cycles, "cycling") as advance:
         prediction = predict_cycle_life(design, protocol, eol_fraction=eol, max_cycles=max_cycles,
-                                        cell_model=cell_model, progress=advance)
+                                        cell_model=cell_model, progress=advance, strategies=strategies,
+                                        mode=mode, stop_on_dendrite_risk=stop_on_dendrite_risk)
+    if plot_path is not None:
+        from experiments.plots import plot_prediction
+
+        plot_prediction(prediction, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)
     emit(render(prediction, fmt), out)
+
+
+def protocol_path(value: str) -> Path:
+    """--protocol value -> a TOML file: an existing path, or a protocol named in the
+    package's experiments/protocols directory."""
+    path = Path(value)
+    if path.is_file():
+        return path
+    from importlib.resources import files
+
+    bundled = files("experiments") / "protocols"
+    named = sorted(p.name[:-len(".toml")] for p in bundled.iterdir() if p.name.endswith(".toml"))
+    if value in named:
+        return Path(str(bundled / f"{value}.toml"))
+    raise InputError(f"--protocol: {value!r} is neither a file nor a named protocol "
+                     f"(named: {', '.join(named)})")
+
+
+def resolve_protocol(protocol_file: str | None, charge_rate: float, discharge_rate: float):
+    """The protocol of the command: from --protocol (rates given on the command line
+    win over the file's) or from --charge-rate/--discharge-rate."""
+    from dataclasses import replace
+
+    from twin.protocol import Protocol
+
+    if protocol_file is None:
+        return Protocol(charge_rate_C=charge_rate, discharge_rate_C=discharge_rate)
+    from twin.protocol_files import load_protocol
+
+    protocol = load_protocol(protocol_path(protocol_file))
+    ctx = click.get_current_context()
+    given = {field: value for option, field, value in (("charge_rate", "charge_rate_C", charge_rate),
+                                                       ("discharge_rate", "discharge_rate_C", discharge_rate))
+             if ctx.get_parameter_source(option).name in ("COMMANDLINE", "ENVIRONMENT")}
+    return replace(protocol, **given) if given else protocol
 
 
 def render(prediction, fmt: str) -> str:
@@ -71,7 +144,31 @@ def render(prediction, fmt: str) -> str:
         f"elapsed     {prediction.elapsed_s:.2f} s",
         "",
     ]
+    head[-1:-1] = _dendrite_and_mode_lines(prediction)
+    strategy = prediction.extra.get("strategies")
+    if strategy:  # which protection strategies, and whose CE anchor sets the loss level
+        head.insert(2, f"strategies  {' + '.join(strategy['names'])} (loss factor {strategy['loss_factor']:.3g}"
+                       + (f" from {strategy['loss_level_from']})" if strategy["loss_level_from"] else ")"))
     cycles = prediction.cycles
     step = max(1, len(cycles) // 20)
     shown = cycles.iloc[sorted(set(range(0, len(cycles), step)) | {len(cycles) - 1})]
     return "\n".join(head) + shown[TABLE_COLUMNS].to_string(index=False, float_format=lambda v: f"{v:.4f}") + "\n"
+
+
+def _dendrite_and_mode_lines(prediction) -> list[str]:
+    """Header lines: the Chazalviel dendrite assessment, check-ups and, in fast mode,
+    how many cycles were simulated."""
+    lines = []
+    risk = prediction.extra.get("dendrite_risk")
+    if risk:
+        sand = "inf" if risk["sand_time_s"] is None else f"{risk['sand_time_s'] / 3600:.2f} h"
+        verdict = f"RISK ({risk['reason']})" if risk["flag"] else "no risk"
+        lines.append(f"dendrites   {verdict}: charge {risk['charge_current_density_mA_cm2']:.2f} mA/cm2, "
+                     f"limiting {risk['limiting_current_density_mA_cm2']:.0f} mA/cm2, Sand's time {sand}")
+    if prediction.protocol.checkup_every:
+        lines.append(f"check-ups   every {prediction.protocol.checkup_every} cycles at "
+                     f"{prediction.protocol.checkup_rate_C} C (not in the end-of-life test)")
+    if prediction.mode == "fast" and "simulated_cycles" in prediction.extra:
+        lines.append(f"simulated   {prediction.extra['simulated_cycles']} representative cycles for "
+                     f"{len(prediction.cycles)} reported (column simulated)")
+    return lines

@@ -61,8 +61,13 @@ class LithiumInventory(pybamm.BaseSubModel):
         r_dead = variables["Dead lithium formation rate [mol.m-2.s-1]"]
         r_revive = variables["Dead lithium revival rate [mol.m-2.s-1]"]
         n_ref = pybamm.Parameter("Lithium availability reference amount [mol.m-2]")
-        # Losses and stripping take the porous deposit first, then the dense foil.
-        deposit_share = pybamm.maximum(n_dep, 0) / (pybamm.maximum(n_dep, 0) + n_ref)
+        # Losses and stripping take the porous deposit first, then the dense foil; once
+        # the foil is gone everything comes from the deposit, so the deposit never
+        # outgrows the active inventory.
+        n_foil = variables["Dense lithium foil [mol.m-2]"]
+        has_deposit = pybamm.maximum(n_dep, 0) / (pybamm.maximum(n_dep, 0) + n_ref)
+        has_foil = n_foil / (n_foil + n_ref)
+        deposit_share = 1 - (1 - has_deposit) * has_foil
         self.rhs = {
             n_li: plate - strip - r_sei - r_dead + r_revive,
             n_dep: plate + r_revive - deposit_share * (strip + r_sei + r_dead),

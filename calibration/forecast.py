@@ -1,0 +1,245 @@
+"""Forecast the rest of a cell's life from a calibration, with an uncertainty band.
+
+Why an ensemble of the best trials (and not posterior sampling): a posterior over
+the fitted parameters by MCMC needs thousands of twin simulations (about a second
+each), and the likelihood of a fade curve with a handful of measured points is
+dominated by model error, not by the cycler's noise, so a formal posterior would
+claim a confidence the model does not have. The optimiser has already evaluated the
+loss at many parameter sets, concentrated by TPE/CMA-ES around the good region. The
+members are the best trials (up to ``ensemble_size``) whose loss is within
+``ensemble_loss_ratio`` times the best: parameter sets that explain the fitted cycles
+about equally well but may diverge after them, which is exactly the uncertainty a
+user must see when the data stop early (e.g. passivating SEI versus constant dead-Li
+loss after 30 cycles). Each member is simulated to the end of life; the band is the
+10th-90th percentile across members at every cycle, and the end-of-life cycle is
+reported as P10/P50/P90 of the members' end-of-life cycles. With few members the
+band is a range of plausible fits, not a calibrated probability; more trials give
+more members.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from calibration.baseline import fit_geometric_baseline, mean_absolute_error
+from calibration.objective import FitTarget, TwinModel, simulated_retention
+from twin.errors import TwinError
+from twin.simulation import predict_cycle_life
+
+QUANTILES = (0.1, 0.5, 0.9)
+# With fast prediction, simulate down to this fraction of the first capacity so the
+# curve covers the measured cycles after end of life too.
+CURVE_FLOOR_FRACTION = 0.02
+
+
+@dataclass(frozen=True)
+class Member:
+    """One ensemble member: a finished trial and its fitted values."""
+
+    trial_number: int
+    loss: float
+    params: dict[str, Any]
+    capacity_scale: float
+
+
+@dataclass
+class MemberCurve:
+    """A member's simulated normalized capacity per cycle and its end-of-life cycle."""
+
+    member: Member
+    cycles: np.ndarray
+    normalized_capacity: np.ndarray
+    eol_cycle: int | None
+    mode: str
+
+
+@dataclass
+class Forecast:
+    """Band (P10/P50/P90 per cycle), end-of-life cycle quantiles and errors."""
+
+    cycles: np.ndarray
+    p10: np.ndarray
+    p50: np.ndarray
+    p90: np.ndarray
+    eol_cycle_p10: float | None
+    eol_cycle_p50: float | None
+    eol_cycle_p90: float | None
+    eol_fraction: float
+    members: list[MemberCurve]
+    mae_unseen: float | None = None
+    baseline_mae_unseen: float | None = None
+    unseen_cycles: int = 0
+    baseline: dict[str, float] = field(default_factory=dict)
+
+    def at(self, cycles: Sequence[int] | np.ndarray) -> np.ndarray:
+        """P50 at the given cycles (NaN outside the forecast)."""
+        index = {int(c): i for i, c in enumerate(self.cycles)}
+        return np.array([self.p50[index[int(c)]] if int(c) in index else np.nan for c in cycles])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: end-of-life quantiles, errors and the band per cycle."""
+        def number(value: float | None) -> float | None:
+            return None if value is None or not math.isfinite(value) else float(value)
+
+        return {
+            "eol_fraction": self.eol_fraction,
+            "eol_cycle_p10": number(self.eol_cycle_p10),
+            "eol_cycle_p50": number(self.eol_cycle_p50),
+            "eol_cycle_p90": number(self.eol_cycle_p90),
+            "mae_unseen": number(self.mae_unseen),
+            "baseline_mae_unseen": number(self.baseline_mae_unseen),
+            "unseen_cycles": self.unseen_cycles,
+            "members": [{"trial": m.member.trial_number, "loss": m.member.loss, "eol_cycle": m.eol_cycle,
+                         "mode": m.mode} for m in self.members],
+            "baseline": dict(self.baseline),
+            "cycles": [
+                {"cycle": int(c), "p10": float(a), "p50": float(b), "p90": float(d)}
+                for c, a, b, d in zip(self.cycles, self.p10, self.p50, self.p90, strict=True)
+            ],
+        }
+
+
+def select_members(trials: Sequence[optuna.trial.FrozenTrial], size: int, loss_ratio: float,
+                   penalty: float) -> list[Member]:
+    """The best finished trials (distinct parameters) within `loss_ratio` x the best loss."""
+    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
+            and math.isfinite(t.value) and t.value < penalty]
+    done.sort(key=lambda t: (t.value, t.number))
+    if not done:
+        return []
+    limit = done[0].value * loss_ratio
+    members: list[Member] = []
+    seen: set[tuple] = set()
+    for trial in done:
+        key = tuple(sorted((k, round(float(v), 12) if isinstance(v, float) else v) for k, v in trial.params.items()))
+        if key in seen:
+            continue
+        if trial.value > limit and members:
+            break
+        seen.add(key)
+        members.append(Member(trial.number, float(trial.value), dict(trial.params),
+                              float(trial.user_attrs.get("capacity_scale", 1.0))))
+        if len(members) >= size:
+            break
+    return members
+
+
+def eol_cycle(cycles: np.ndarray, retention: np.ndarray, eol_fraction: float) -> int | None:
+    """First cycle whose retention (capacity / first cycle's) is below `eol_fraction`."""
+    below = np.flatnonzero(retention < eol_fraction)
+    return int(cycles[below[0]]) if len(below) else None
+
+
+def _fast_available() -> bool:
+    return "mode" in inspect.signature(predict_cycle_life).parameters
+
+
+def simulate_member(model: TwinModel, member: Member, horizon: int, eol_fraction: float,
+                    max_cycles: int, mode: str = "auto") -> MemberCurve:
+    """Simulate a member to `horizon` cycles and on to its end of life (<= max_cycles).
+
+    mode "auto" uses the twin's fast prediction (cycle skipping) when it exists and
+    falls back to every cycle with the full model if it fails.
+    """
+    design = model.cell_design(member.params)
+    overrides = model.overrides(member.params)
+    use_fast = mode in ("auto", "fast") and _fast_available()
+    summary: pd.DataFrame | None = None
+    used = "full"
+    if use_fast:
+        try:
+            prediction = predict_cycle_life(
+                design, model.protocol, eol_fraction=CURVE_FLOOR_FRACTION, max_cycles=max(horizon, 2),
+                cell_model=model.recipe.cell_model, options=model.recipe.options, overrides=overrides,
+                mode="fast",
+            )
+            summary, used = prediction.cycles, "fast"
+            retention = simulated_retention(summary, summary["cycle"].to_numpy())
+            if eol_cycle(summary["cycle"].to_numpy(), retention, eol_fraction) is None and \
+                    prediction.cycle_life is None and max_cycles > horizon:
+                prediction = predict_cycle_life(
+                    design, model.protocol, eol_fraction=eol_fraction, max_cycles=max_cycles,
+                    cell_model=model.recipe.cell_model, options=model.recipe.options,
+                    overrides=overrides, mode="fast",
+                )
+                summary = prediction.cycles
+        except (TwinError, RuntimeError, ValueError):
+            if mode == "fast":
+                raise
+            summary = None
+    if summary is None:
+        def reached(s: pd.DataFrame) -> bool:
+            r = simulated_retention(s, s["cycle"].to_numpy())
+            return len(s) >= horizon and eol_cycle(s["cycle"].to_numpy(), r, eol_fraction) is not None
+
+        summary = model.run(member.params, max(max_cycles, horizon), stop=reached)
+    cycles = np.arange(1, max(horizon, int(summary["cycle"].max()) if len(summary) else horizon) + 1)
+    retention = simulated_retention(summary, cycles)
+    simulated_to = int(summary["cycle"].max()) if len(summary) else 0
+    life = eol_cycle(cycles[:simulated_to], retention[:simulated_to], eol_fraction)
+    if life is None and simulated_to < len(cycles):
+        life = simulated_to + 1  # the cell could not complete the next cycle
+    return MemberCurve(member, cycles, member.capacity_scale * retention, life, used)
+
+
+def _quantiles(values: Sequence[float | None], cap: float) -> tuple[float | None, ...]:
+    """P10/P50/P90 of end-of-life cycles; a member that never reached end of life
+    counts as beyond `cap`, so a quantile landing there is None (not reached)."""
+    if not values:
+        return (None, None, None)
+    data = np.array([math.inf if v is None else float(v) for v in values])
+    out = []
+    for q in QUANTILES:
+        value = float(np.quantile(data, q, method="inverted_cdf"))
+        out.append(None if not math.isfinite(value) or value > cap else value)
+    return tuple(out)
+
+
+def build_forecast(curves: Sequence[MemberCurve], eol_fraction: float, max_cycles: int) -> Forecast:
+    """Band across member curves over the cycles every member covers."""
+    if not curves:
+        raise ValueError("no ensemble member to forecast with")
+    length = min(len(c.cycles) for c in curves)
+    stack = np.vstack([c.normalized_capacity[:length] for c in curves])
+    p10, p50, p90 = (np.quantile(stack, q, axis=0) for q in QUANTILES)
+    e10, e50, e90 = _quantiles([c.eol_cycle for c in curves], max_cycles)
+    return Forecast(curves[0].cycles[:length], p10, p50, p90, e10, e50, e90, eol_fraction, list(curves))
+
+
+def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None) -> None:
+    """MAE of the P50 forecast and of the geometric baseline on the unseen cycles."""
+    try:
+        geometric = fit_geometric_baseline(fitted.cycles, fitted.normalized_capacity)
+        forecast.baseline = {"first_cycle_capacity": geometric.first_cycle_capacity, "ce": geometric.ce}
+    except ValueError:
+        geometric = None
+    if unseen is None or len(unseen.cycles) == 0:
+        return
+    forecast.unseen_cycles = int(len(unseen.cycles))
+    forecast.mae_unseen = mean_absolute_error(forecast.at(unseen.cycles), unseen.normalized_capacity)
+    if geometric is not None:
+        forecast.baseline_mae_unseen = mean_absolute_error(
+            geometric.predict(unseen.cycles), unseen.normalized_capacity)
+
+
+def forecast_from_trials(model: TwinModel, trials: Sequence[optuna.trial.FrozenTrial], fitted: FitTarget,
+                         unseen: FitTarget | None, penalty: float, mode: str = "auto") -> Forecast:
+    """Select members, simulate them, build the band and score the unseen cycles."""
+    settings = model.recipe.fit
+    members = select_members(trials, settings.ensemble_size, settings.ensemble_loss_ratio, penalty)
+    if not members:
+        raise ValueError("no successful trial to forecast with: every simulation failed")
+    horizon = max(fitted.last_cycle, unseen.last_cycle if unseen is not None and len(unseen.cycles) else 0)
+    curves = [simulate_member(model, m, horizon, settings.eol_fraction, settings.forecast_max_cycles, mode)
+              for m in members]
+    forecast = build_forecast(curves, settings.eol_fraction, settings.forecast_max_cycles)
+    score_unseen(forecast, fitted, unseen)
+    return forecast

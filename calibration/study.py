@@ -1,0 +1,530 @@
+"""Calibrate the twin to one cell's cycling data with optuna; track it; forecast life.
+
+:func:`calibrate` is the plain API behind ``twin calibrate``:
+
+1. split the data at ``fit_cycles`` (fit on the first cycles, keep the rest unseen);
+2. open (or resume) an optuna study in ``storage`` (default: a SQLite file in the
+   working directory, so a killed calibration resumes with the same ``study_name``
+   and several processes or machines can share one study through a database);
+3. enqueue the recipe's baseline parameters (new study) and a previous fit's best
+   parameters (warm start), then run trials until the study holds ``trials``
+   finished ones, or ``timeout_s`` passes; ``n_jobs`` > 1 runs that many worker
+   processes on the same study (SQLite serialises their writes);
+4. forecast with an ensemble of the best trials (``calibration.forecast``) and score
+   it, and the geometric baseline, on the unseen cycles;
+5. log everything to MLflow (``calibration.tracking``) when a tracker is given.
+
+Samplers are seeded: with ``n_jobs`` = 1 the same seed, data and recipe give the
+same trials. Worker k of a parallel run uses seed + k.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import multiprocessing
+import random
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
+
+from calibration.data import CycleData, DataError, select_cycles
+from calibration.forecast import Forecast, forecast_from_trials
+from calibration.objective import FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, design_for_data
+from calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
+from calibration.tracking import CalibrationTracker, code_version
+from twin.design import CellDesign
+from twin.protocol import Protocol
+
+DEFAULT_STORAGE = "sqlite:///twin-studies.db"
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# A worker that died mid-trial stops beating; after the grace period its trial is
+# marked failed and re-run once with the same parameters (none is lost).
+HEARTBEAT_INTERVAL_S = 30
+HEARTBEAT_GRACE_S = 90
+SQLITE_BUSY_TIMEOUT_S = 60
+STORAGE_OPEN_ATTEMPTS = 6
+# Local polish: population of the warm-started CMA-ES (small: a few generations fit).
+POLISH_POPULATION = 4
+# WS-CMA-ES estimates its start from the best 10 % of the trials: at least 10 of them.
+POLISH_MIN_SOURCE_TRIALS = 10
+# Fewer fitted points than this cannot constrain a fade curve.
+MIN_FIT_POINTS = 2
+
+
+class CalibrationError(ValueError):
+    """A calibration that cannot run as asked (message names the problem)."""
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Where and how long optuna searches. ``storage`` None keeps the study in memory
+    (nothing to resume). ``trials`` None takes the recipe's; it is the number of
+    finished trials the study should hold, so a resumed study runs only the rest."""
+
+    storage: str | None = DEFAULT_STORAGE
+    study_name: str | None = None
+    trials: int | None = None
+    timeout_s: float | None = None
+    n_jobs: int = 1
+    seed: int | None = None
+    sampler: str | None = None
+    warm_start: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.trials is not None and (isinstance(self.trials, bool) or self.trials < 1):
+            raise CalibrationError(f"trials must be at least 1, got {self.trials}")
+        if self.timeout_s is not None and not self.timeout_s > 0:
+            raise CalibrationError(f"timeout must be positive, got {self.timeout_s}")
+        if self.n_jobs < 1:
+            raise CalibrationError(f"n_jobs must be at least 1, got {self.n_jobs}")
+        if self.sampler is not None and self.sampler not in SAMPLERS:
+            raise CalibrationError(f"unknown sampler {self.sampler!r} (known: {', '.join(SAMPLERS)})")
+        if self.n_jobs > 1 and self.storage is None:
+            raise CalibrationError("parallel workers (n_jobs > 1) share a study through a storage; give one")
+
+
+def quiet_optuna_logs() -> None:
+    """Only warnings from optuna (its INFO line per trial is noise on a terminal)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def make_storage(url: str | None) -> optuna.storages.BaseStorage | None:
+    """An optuna storage for `url` (None: in memory). SQLite gets a long busy timeout
+    so concurrent workers wait for each other instead of failing."""
+    if url is None:
+        return None
+    if not url.startswith(("sqlite", "postgresql", "mysql", "oracle", "mssql")):
+        return url  # e.g. a journal storage URL: optuna resolves it
+    engine_kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        engine_kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+    error: Exception | None = None
+    # Workers starting together on a new database race to create its tables: the
+    # loser sees a lock or a duplicate row, waits and opens the tables the winner made.
+    for attempt in range(STORAGE_OPEN_ATTEMPTS):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            try:
+                return RDBStorage(
+                    url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                    grace_period=HEARTBEAT_GRACE_S,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+                )
+            except Exception as err:  # noqa: BLE001 - sqlalchemy raises many kinds for a bad URL
+                error = err
+        time.sleep(0.2 * (attempt + 1) + random.random() * 0.2)
+    raise CalibrationError(f"cannot open the study storage {url!r}: {error}".splitlines()[0])
+
+
+def make_sampler(name: str, seed: int | None, startup_trials: int) -> optuna.samplers.BaseSampler:
+    """TPE (default, multivariate: the fitted rates are correlated), CMA-ES or random."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if name == "tpe":
+            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials, multivariate=True)
+        if name == "cmaes":
+            return optuna.samplers.CmaEsSampler(
+                seed=seed, n_startup_trials=startup_trials,
+                independent_sampler=optuna.samplers.RandomSampler(seed=seed), warn_independent_sampling=False,
+            )
+        if name == "random":
+            return optuna.samplers.RandomSampler(seed=seed)
+    raise CalibrationError(f"unknown sampler {name!r} (known: {', '.join(SAMPLERS)})")
+
+
+def make_pruner(startup_trials: int) -> optuna.pruners.BasePruner:
+    """Median pruning on the per-block partial loss, after the first trials."""
+    return optuna.pruners.MedianPruner(n_startup_trials=max(startup_trials, 1), n_warmup_steps=0)
+
+
+def finished_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return study.get_trials(deepcopy=False, states=FINISHED)
+
+
+def default_study_name(data: CycleData, fit_cycles: int | None) -> str:
+    """A new, unique name: data file, cell, fit window and time."""
+    stem = Path(data.source).stem
+    cell = f"-{data.cell_id}" if data.cell_id else ""
+    window = f"-fit{fit_cycles}" if fit_cycles else ""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return f"{stem}{cell}{window}-{stamp}"
+
+
+def open_study(settings: StudySettings, study_name: str, space: SearchSpace, recipe: Recipe,
+               seed_offset: int = 0) -> optuna.Study:
+    """Create or load the study (load_if_exists) with the configured sampler and pruner."""
+    sampler = make_sampler(settings.sampler or recipe.fit.sampler,
+                           None if settings.seed is None else settings.seed + seed_offset,
+                           recipe.fit.startup_trials)
+    study = optuna.create_study(
+        study_name=study_name, storage=make_storage(settings.storage), sampler=sampler,
+        pruner=make_pruner(recipe.fit.startup_trials), direction="minimize", load_if_exists=True,
+    )
+    expected = sorted(space.parameter_names + [c.field for c in space.design_choices])
+    for trial in finished_trials(study)[:1]:
+        if sorted(trial.params) != expected:
+            raise CalibrationError(
+                f"study {study_name!r} fitted other parameters ({', '.join(sorted(trial.params))}); "
+                "use another --study name for this recipe")
+    return study
+
+
+def enqueue_starts(study: optuna.Study, space: SearchSpace, warm_start: Mapping[str, Any] | None) -> None:
+    """A new study starts from the baseline twin; a warm start from a previous fit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if warm_start:
+            values = space.clip(warm_start)
+            if values:
+                study.enqueue_trial(values, skip_if_exists=True)
+        if not study.get_trials(deepcopy=False):
+            study.enqueue_trial(space.defaults(), skip_if_exists=True)
+
+
+def polish_sampler(study: optuna.Study, space: SearchSpace, seed: int | None) -> optuna.samplers.BaseSampler:
+    """Warm-started CMA-ES (WS-CMA-ES, Nomura et al., AAAI 2021): its initial mean and
+    covariance are estimated from the best trials so far, so it searches locally
+    where the global sampler found good fits, with a small population. Design
+    choices stay at the best trial's values."""
+    best = study.best_trial
+    source = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+              if t.value is not None and t.value < FAILED_SOLVE_LOSS]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler: optuna.samplers.BaseSampler = optuna.samplers.CmaEsSampler(
+            popsize=POLISH_POPULATION, n_startup_trials=0, seed=seed, source_trials=source,
+            independent_sampler=optuna.samplers.RandomSampler(seed=seed), warn_independent_sampling=False,
+        )
+        fixed = {c.field: best.params[c.field] for c in space.design_choices if c.field in best.params}
+        if fixed:
+            sampler = optuna.samplers.PartialFixedSampler(fixed, sampler)
+    return sampler
+
+
+def _run_until(study: optuna.Study, objective: Callable, target: int, deadline: float | None,
+               callbacks: Sequence[Callable]) -> bool:
+    """Run trials until `target` finished ones; False when the deadline passed."""
+    remaining = target - len(finished_trials(study))
+    if remaining <= 0:
+        return True
+    timeout = None if deadline is None else deadline - time.monotonic()
+    if timeout is not None and timeout <= 0:
+        return False
+    stop = MaxTrialsCallback(target, states=FINISHED)
+    study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=[stop, *callbacks],
+                   catch=(), gc_after_trial=False)
+    return deadline is None or time.monotonic() < deadline
+
+
+def _optimize(study: optuna.Study, spec: ObjectiveSpec, target_trials: int, timeout_s: float | None,
+              callbacks: Sequence[Callable] = (), sampler_name: str = "tpe", seed: int | None = None) -> None:
+    """Global search (the study's sampler), then the recipe's polish trials (local
+    CMA-ES around the best) when the global sampler is TPE or random."""
+    if len(finished_trials(study)) >= target_trials:
+        return
+    space = spec.recipe.space
+    polish = spec.recipe.fit.polish_trials if sampler_name in ("tpe", "random") and len(space.parameters) >= 2 else 0
+    polish = min(polish, max(target_trials - spec.recipe.fit.startup_trials - 1, 0))
+    objective = spec.build()
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if not _run_until(study, objective, target_trials - polish, deadline, callbacks) or polish == 0:
+            return
+        good = [t for t in finished_trials(study)
+                if t.state == TrialState.COMPLETE and t.value is not None and t.value < FAILED_SOLVE_LOSS]
+        if len(good) >= POLISH_MIN_SOURCE_TRIALS:
+            study.sampler = polish_sampler(study, space, seed)
+        _run_until(study, objective, target_trials, deadline, callbacks)
+
+
+def _worker(spec: ObjectiveSpec, settings: StudySettings, study_name: str, target_trials: int,
+            seed_offset: int) -> None:
+    """One worker process of a parallel calibration."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(settings, study_name, spec.recipe.space, spec.recipe, seed_offset)
+    seed = None if settings.seed is None else settings.seed + seed_offset
+    _optimize(study, spec, target_trials, settings.timeout_s, (), settings.sampler or spec.recipe.fit.sampler, seed)
+
+
+def run_study(spec: ObjectiveSpec, settings: StudySettings, study_name: str,
+              callbacks: Sequence[Callable] = ()) -> optuna.Study:
+    """Open or resume the study and run trials until it holds the target number."""
+    recipe = spec.recipe
+    target = settings.trials or recipe.fit.trials
+    study = open_study(settings, study_name, recipe.space, recipe)
+    enqueue_starts(study, recipe.space, settings.warm_start)
+    if settings.n_jobs == 1:
+        _optimize(study, spec, target, settings.timeout_s, callbacks, settings.sampler or recipe.fit.sampler,
+                  settings.seed)
+        return study
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker, args=(spec, settings, study_name, target, k), daemon=False)
+               for k in range(settings.n_jobs)]
+    for worker in workers:
+        worker.start()
+    try:
+        for worker in workers:
+            worker.join()
+    except BaseException:
+        for worker in workers:
+            worker.terminate()
+        raise
+    failed = [w.exitcode for w in workers if w.exitcode != 0]
+    if failed:
+        raise CalibrationError(f"{len(failed)} of {len(workers)} calibration workers failed "
+                               f"(exit codes {failed})")
+    return study
+
+
+@dataclass
+class CalibrationResult:
+    """What a calibration found; ``to_dict`` is the JSON contract of ``twin calibrate``."""
+
+    best_params: dict[str, Any]
+    loss: float
+    best_trial: int
+    study: str
+    storage: str | None
+    mlflow_run_id: str | None
+    forecast: Forecast
+    trials: int
+    fit_cycles: int | None
+    fitted_points: int
+    data: dict[str, Any]
+    design: dict[str, Any]
+    protocol: dict[str, Any]
+    recipe: str
+    capacity_scale: float
+    tracking_uri: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "best_params": {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in self.best_params.items()},
+            "loss": self.loss,
+            "best_trial": self.best_trial,
+            "capacity_scale": self.capacity_scale,
+            "study": self.study,
+            "storage": self.storage,
+            "mlflow_run_id": self.mlflow_run_id,
+            "tracking_uri": self.tracking_uri,
+            "trials": self.trials,
+            "fit_cycles": self.fit_cycles,
+            "fitted_points": self.fitted_points,
+            "recipe": self.recipe,
+            "data": self.data,
+            "design": self.design,
+            "protocol": self.protocol,
+            "forecast": self.forecast.to_dict(),
+            "notes": list(self.notes),
+        }
+
+
+def split_data(data: CycleData, fit_cycles: int | None) -> tuple[FitTarget, FitTarget | None]:
+    """Fit target (cycles <= fit_cycles, or all) and unseen target (None when no split)."""
+    if fit_cycles is None:
+        fitted, unseen = data, None
+    else:
+        fitted, unseen = select_cycles(data, fit_cycles)
+    target = FitTarget.from_cycle_data(fitted)
+    if len(target.cycles) < MIN_FIT_POINTS:
+        raise DataError(f"only {len(target.cycles)} measured cycle(s) to fit"
+                        + (f" up to cycle {fit_cycles}" if fit_cycles else "")
+                        + f"; a fit needs at least {MIN_FIT_POINTS}", source=data.source)
+    unseen_target = FitTarget.from_cycle_data(unseen) if unseen is not None and len(unseen.cycles) else None
+    return target, unseen_target
+
+
+def _tags(data: CycleData, recipe: Recipe, study_name: str, settings: StudySettings) -> dict[str, Any]:
+    version = code_version()
+    tags = {
+        "dataset_sha256": data.sha256, "data_file": data.source, "cell_id": data.cell_id or "",
+        "recipe": recipe.source or recipe.name, "cell_type": recipe.cell_type, "study": study_name,
+        "storage": settings.storage or "in-memory", "code_version": version["version"],
+    }
+    if "git_commit" in version:
+        tags["git_commit"] = version["git_commit"]
+        tags["git_dirty"] = version.get("git_dirty", "")
+    return tags
+
+
+def _params(recipe: Recipe, settings: StudySettings, fit_cycles: int | None, design: Mapping[str, Any],
+            target: int) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "fit_cycles": fit_cycles if fit_cycles is not None else "all", "trials": target,
+        "sampler": settings.sampler or recipe.fit.sampler, "seed": settings.seed,
+        "timeout_s": settings.timeout_s, "n_jobs": settings.n_jobs, "cell_model": recipe.cell_model,
+        "ensemble_size": recipe.fit.ensemble_size, "eol_fraction": recipe.fit.eol_fraction,
+        "fitted_parameters": ", ".join(recipe.space.parameter_names),
+    }
+    params.update({f"design.{k}": v for k, v in design.items()})
+    params.update({f"protocol.{k}": v for k, v in recipe.protocol.items()})
+    params.update({f"option.{k}": v for k, v in recipe.options.items()})
+    params.update({f"fixed.{k}": v for k, v in recipe.overrides.items()})
+    return params
+
+
+def calibrate(
+    data: CycleData,
+    recipe: Recipe,
+    fit_cycles: int | None = None,
+    settings: StudySettings | None = None,
+    tracker: CalibrationTracker | None = None,
+    callbacks: Sequence[Callable] = (),
+    forecast_mode: str = "auto",
+    figures: bool = True,
+) -> CalibrationResult:
+    """Fit `recipe`'s search space to `data`, forecast the rest of life, track it all."""
+    settings = settings or StudySettings()
+    target, unseen = split_data(data, fit_cycles)
+    design = design_for_data(recipe, data.meta)
+    CellDesign(**design)  # a bad recipe design fails here, before any trial
+    protocol = Protocol(**recipe.protocol)
+    study_name = settings.study_name or default_study_name(data, fit_cycles)
+    twin_target = target.after_formation(recipe.fit.formation_cycles)
+    if len(twin_target.cycles) < MIN_FIT_POINTS:
+        raise DataError(f"only {len(twin_target.cycles)} measured cycle(s) after the "
+                        f"{recipe.fit.formation_cycles} formation cycle(s) to fit; a fit needs at least "
+                        f"{MIN_FIT_POINTS}", source=data.source)
+    spec = ObjectiveSpec(recipe, design, twin_target)
+    target_trials = settings.trials or recipe.fit.trials
+    run_id = None
+    before: set[int] = set()
+    if tracker is not None:
+        run_id = tracker.start(study_name, _tags(data, recipe, study_name, settings),
+                               _params(recipe, settings, fit_cycles, design, target_trials))
+    try:
+        if tracker is not None and settings.storage is not None:
+            try:
+                existing = optuna.load_study(study_name=study_name, storage=make_storage(settings.storage))
+                before = {t.number for t in existing.get_trials(deepcopy=False)}
+            except KeyError:
+                before = set()
+        live = [tracker.callback] if tracker is not None and settings.n_jobs == 1 else []
+        study = run_study(spec, settings, study_name, [*live, *callbacks])
+        trials = study.get_trials(deepcopy=False)
+        if tracker is not None:
+            tracker.log_trials(trials, before)
+        best = study.best_trial
+        model = TwinModel(recipe, design)
+        forecast = forecast_from_trials(model, trials, target, unseen, FAILED_SOLVE_LOSS, forecast_mode)
+        notes = []
+        if best.value is not None and best.value >= FAILED_SOLVE_LOSS:
+            notes.append("every trial failed to solve: the best 'fit' is a penalty value")
+        result = CalibrationResult(
+            best_params=dict(best.params), loss=float(best.value), best_trial=best.number, study=study_name,
+            storage=settings.storage, mlflow_run_id=run_id, forecast=forecast,
+            trials=len(finished_trials(study)), fit_cycles=fit_cycles, fitted_points=len(twin_target.cycles),
+            data={"source": data.source, "cell_id": data.cell_id, "sha256": data.sha256,
+                  "normalization": data.meta.get("normalization"), "last_cycle": int(data.cycle_numbers.max())},
+            design=model.cell_design(best.params).to_dict(), protocol=protocol.to_dict(),
+            recipe=recipe.source or recipe.name, capacity_scale=float(best.user_attrs.get("capacity_scale", 1.0)),
+            tracking_uri=tracker.tracking_uri if tracker is not None else None, notes=notes,
+        )
+        if tracker is not None:
+            _log_result(tracker, result, recipe, data, target, unseen, study, figures, twin_target.cycles)
+            tracker.finish("FINISHED")
+        return result
+    except KeyboardInterrupt:
+        if tracker is not None:
+            tracker.finish("KILLED")
+        raise
+    except BaseException:
+        if tracker is not None:
+            tracker.finish("FAILED")
+        raise
+
+
+def _log_result(tracker: CalibrationTracker, result: CalibrationResult, recipe: Recipe, data: CycleData,
+                target: FitTarget, unseen: FitTarget | None, study: optuna.Study, figures: bool,
+                twin_cycles: Any = None) -> None:
+    forecast = result.forecast
+    tracker.log_metrics({
+        "best_loss": result.loss, "trials": result.trials, "capacity_scale": result.capacity_scale,
+        "eol_cycle_p10": forecast.eol_cycle_p10, "eol_cycle_p50": forecast.eol_cycle_p50,
+        "eol_cycle_p90": forecast.eol_cycle_p90, "mae_unseen": forecast.mae_unseen,
+        "baseline_mae_unseen": forecast.baseline_mae_unseen,
+    })
+    tracker.log_json({"best_params": result.best_params, "loss": result.loss, "trial": result.best_trial,
+                      "study": result.study, "capacity_scale": result.capacity_scale,
+                      "design": result.design, "protocol": result.protocol,
+                      "fixed": dict(recipe.overrides), "options": dict(recipe.options)},
+                     "best_params.json")
+    tracker.log_json(result.to_dict(), "calibration.json")
+    tracker.log_text(parameter_file(result, recipe, data), "calibrated_parameters.py")
+    if figures:
+        from calibration import figures as plots
+
+        for name, figure in (
+            ("fit_vs_data.png", plots.fit_figure(target, unseen, forecast, data, twin_cycles)),
+            ("forecast.png", plots.forecast_figure(target, unseen, forecast, data, twin_cycles)),
+            ("optimisation_history.png", plots.history_figure(study)),
+        ):
+            tracker.log_bytes(plots.png_bytes(figure), name, "figures")
+
+
+def parameter_file(result: CalibrationResult, recipe: Recipe, data: CycleData) -> str:
+    """A PyBaMM-style parameter set (a .py file with get_parameter_values()) holding the
+    calibrated values on top of the twin's set for the calibrated design."""
+    fitted = {k: float(v) for k, v in result.best_params.items() if k in recipe.space.parameter_names}
+    citations = ["Xu2019", "Prada2013" if result.design.get("cathode") == "LFP" else "Chen2020"]
+    return f'''"""Calibrated Li-metal twin parameters (a PyBaMM parameter set).
+
+Generated by `twin calibrate` on {_dt.date.today().isoformat()} from {data.source}
+(sha256 {data.sha256}), cell {data.cell_id or "-"}, recipe {result.recipe},
+study {result.study!r}, trial {result.best_trial}, loss {result.loss:.6g}.
+
+Use: pybamm.ParameterValues(get_parameter_values()) with the twin's model
+(twin.model.build_model(CELL_MODEL, OPTIONS)).
+"""
+
+from twin.cell_parameters import parameter_values
+from twin.design import CellDesign
+from twin.protocol import Protocol
+
+CELL_MODEL = {recipe.cell_model!r}
+OPTIONS = {dict(recipe.options)!r}
+DESIGN = {dict(result.design)!r}
+PROTOCOL = {dict(result.protocol)!r}
+FIXED = {dict(recipe.overrides)!r}
+CALIBRATED = {fitted!r}
+
+
+def get_parameter_values():
+    """Flat dictionary of dimensional parameter values, with "citations"."""
+    values = parameter_values(CellDesign(**DESIGN), Protocol(**PROTOCOL), {{**FIXED, **CALIBRATED}})
+    flat = {{key: values[key] for key in values.keys()}}
+    flat["citations"] = {citations!r}
+    return flat
+'''
+
+
+def load_warm_start(path: str | Path) -> dict[str, Any]:
+    """Best parameters of a previous fit: a `twin calibrate --format json` output or a
+    best_params.json artifact."""
+    import json
+
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecipeError(f"warm-start file not found: {path}") from None
+    except json.JSONDecodeError as err:
+        raise RecipeError(f"warm-start file {path.name} is not JSON: {err}") from None
+    params = document.get("best_params") if isinstance(document, dict) else None
+    if not isinstance(params, dict) or not params:
+        raise RecipeError(f"warm-start file {path.name} has no 'best_params' object")
+    bad = [k for k, v in params.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise RecipeError(f"warm-start file {path.name}: {bad[0]!r} is not finite")
+    return params

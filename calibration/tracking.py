@@ -1,0 +1,206 @@
+"""MLflow tracking of calibrations: one parent run per calibration, one nested run per trial.
+
+Written on ``mlflow.tracking.MlflowClient`` with explicit run ids (no global
+"active run"), so it works the same in a CLI, a script or a worker process.
+optuna-integration's ``MLflowCallback`` is deprecated; this is the small layer the
+twin needs:
+
+* parent run: tags (dataset sha256, data file name, cell, code version, recipe,
+  study name and storage), parameters (recipe, fit settings), metrics (best loss,
+  forecast errors and end-of-life cycles) and artifacts (best parameters as JSON, a
+  PyBaMM-style parameter file, figures);
+* nested runs (tag ``mlflow.parentRunId``): one per optuna trial, with the trial's
+  parameters, its loss, its intermediate (per-block) losses as a metric history and
+  its state.
+
+Tracking URI: the ``tracking_uri`` argument, else ``MLFLOW_TRACKING_URI``, else a
+SQLite database in the working directory (``sqlite:///mlflow.db``: MLflow 3 keeps the
+plain file store in maintenance mode). ``mlflow ui --backend-store-uri <uri>`` shows
+the runs. Artifacts of a local SQLite store go to ``mlartifacts/`` beside the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+DEFAULT_EXPERIMENT = "twin-calibration"
+TAG_PREFIX = "twin."
+# MLflow keys allow letters, digits, _ - . / space and colon only.
+_KEY_FORBIDDEN = re.compile(r"[^\w\-./ :]")
+_UNIT = re.compile(r"\s*\[([^\]]*)\]\s*$")
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
+    """The argument, else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db."""
+    return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def mlflow_key(name: str) -> str:
+    """A twin parameter name as an MLflow key: "Rate [mol.m-2.s-1]" -> "Rate / mol.m-2.s-1"."""
+    key = _UNIT.sub(lambda m: f" / {m.group(1)}", name)
+    return _KEY_FORBIDDEN.sub("_", key)[:250]
+
+
+def code_version() -> dict[str, str]:
+    """Package version and, when the code runs from a git checkout, the commit."""
+    try:
+        version = metadata.version("twin")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    info = {"version": version}
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                                timeout=5, check=False)
+        if commit.returncode == 0 and commit.stdout.strip():
+            info["git_commit"] = commit.stdout.strip()
+            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                                   capture_output=True, text=True, timeout=5, check=False)
+            info["git_dirty"] = str(bool(dirty.stdout.strip())).lower()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+def _artifact_root(tracking_uri: str) -> str | None:
+    """For a local SQLite store: an `mlartifacts` folder beside the database file."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    db_path = Path(tracking_uri[len("sqlite:///"):])
+    if str(db_path) in ("", ":memory:"):
+        return None
+    return (db_path.resolve().parent / "mlartifacts").as_uri()
+
+
+def _quiet_mlflow_logs() -> None:
+    # schema migrations of a new database log at INFO on stderr: not the user's business
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class CalibrationTracker:
+    """A parent run and its nested trial runs in one MLflow experiment."""
+
+    def __init__(self, tracking_uri: str | None = None, experiment_name: str = DEFAULT_EXPERIMENT) -> None:
+        from mlflow.tracking import MlflowClient
+
+        _quiet_mlflow_logs()  # after the import: mlflow sets its logger up when imported
+
+        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+        self.client = MlflowClient(tracking_uri=self.tracking_uri)
+        experiment = self.client.get_experiment_by_name(experiment_name)
+        if experiment is None:
+            self.experiment_id = self.client.create_experiment(
+                experiment_name, artifact_location=_artifact_root(self.tracking_uri))
+        else:
+            self.experiment_id = experiment.experiment_id
+        self.experiment_name = experiment_name
+        self.run_id: str | None = None
+        self.logged_trials: set[int] = set()
+
+    def start(self, run_name: str, tags: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+        """Open the parent run; returns its id."""
+        run = self.client.create_run(
+            self.experiment_id, run_name=run_name,
+            tags={f"{TAG_PREFIX}{k}": str(v) for k, v in tags.items()} | {"twin.kind": "calibration"},
+        )
+        self.run_id = run.info.run_id
+        self.log_params(params)
+        return self.run_id
+
+    def log_params(self, params: Mapping[str, Any], run_id: str | None = None) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(mlflow_key(k), str(v)[:6000]) for k, v in params.items()]
+        for start in range(0, len(items), 100):
+            self.client.log_batch(run_id or self._run(), params=items[start:start + 100])
+
+    def log_metrics(self, metrics: Mapping[str, float | None], step: int = 0) -> None:
+        from mlflow.entities import Metric
+
+        stamp = _now_ms()
+        items = [Metric(mlflow_key(k), float(v), stamp, step) for k, v in metrics.items()
+                 if v is not None and v == v]
+        if items:
+            self.client.log_batch(self._run(), metrics=items)
+
+    def log_trial(self, trial: optuna.trial.FrozenTrial, origin: str = "this calibration") -> str | None:
+        """One nested run for a finished trial (once per trial number)."""
+        if trial.number in self.logged_trials or not trial.state.is_finished():
+            return None
+        from mlflow.entities import Metric, Param, RunTag
+
+        run = self.client.create_run(
+            self.experiment_id, run_name=f"trial-{trial.number}",
+            tags={"mlflow.parentRunId": self._run(), "twin.kind": "trial",
+                  "twin.trial_number": str(trial.number), "twin.trial_state": trial.state.name,
+                  "twin.trial_origin": origin},
+        )
+        stamp = _now_ms()
+        params = [Param(mlflow_key(k), repr(v)) for k, v in trial.params.items()]
+        metrics = [Metric("loss", float(trial.value), stamp, 0)] if trial.value is not None else []
+        metrics += [Metric("partial_loss", float(v), stamp, int(step))
+                    for step, v in sorted(trial.intermediate_values.items())]
+        tags = [RunTag(f"twin.{k}", str(v)[:5000]) for k, v in trial.user_attrs.items()]
+        self.client.log_batch(run.info.run_id, metrics=metrics, params=params, tags=tags)
+        status = "FINISHED" if trial.state == optuna.trial.TrialState.COMPLETE else (
+            "KILLED" if trial.state == optuna.trial.TrialState.PRUNED else "FAILED")
+        self.client.set_terminated(run.info.run_id, status=status)
+        self.logged_trials.add(trial.number)
+        return run.info.run_id
+
+    def log_trials(self, trials: Iterable[optuna.trial.FrozenTrial], before: set[int] | None = None) -> None:
+        """Nested runs for every finished trial not logged yet; trials whose number is in
+        `before` ran in an earlier calibration of the same study."""
+        for trial in trials:
+            origin = "earlier calibration" if before and trial.number in before else "this calibration"
+            self.log_trial(trial, origin)
+
+    def callback(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        """optuna callback: log each trial as it finishes."""
+        self.log_trial(trial)
+
+    def log_text(self, text: str, name: str, artifact_path: str | None = None) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / name
+            path.write_text(text, encoding="utf-8")
+            self.client.log_artifact(self._run(), str(path), artifact_path)
+
+    def log_json(self, obj: Any, name: str, artifact_path: str | None = None) -> None:
+        self.log_text(json.dumps(obj, indent=2, allow_nan=False) + "\n", name, artifact_path)
+
+    def log_bytes(self, content: bytes, name: str, artifact_path: str | None = None) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / name
+            path.write_bytes(content)
+            self.client.log_artifact(self._run(), str(path), artifact_path)
+
+    def log_file(self, path: str | Path, artifact_path: str | None = None) -> None:
+        self.client.log_artifact(self._run(), str(path), artifact_path)
+
+    def finish(self, status: str = "FINISHED") -> None:
+        if self.run_id is not None:
+            self.client.set_terminated(self.run_id, status=status)
+
+    def _run(self) -> str:
+        if self.run_id is None:
+            raise RuntimeError("start() the parent run first")
+        return self.run_id
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)

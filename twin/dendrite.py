@@ -1,0 +1,193 @@
+"""Dendrite onset on lithium metal: Chazalviel's space-charge model.
+
+Chazalviel, "Electrochemical aspects of the generation of ramified metallic
+electrodeposits", Phys. Rev. A 42, 7355 (1990): in a binary electrolyte between two
+electrodes a distance L apart, the salt concentration at the depositing electrode stays
+positive at steady state only below the limiting current density
+
+    J* = 2 z F C0 D / (t_a L)
+
+(the paper writes 2 e C0 D / (t_a L) with C0 a number density; z F C0 is the same
+charge density per volume with C0 in mol/m3). Above J* the surface concentration
+reaches zero at Sand's time
+
+    t_Sand = pi D (z C0 F)^2 / (4 (J t_a)^2),
+
+a space charge builds up and ramified (dendritic) growth starts. Sand's formula is the
+semi-infinite-diffusion result; it is also used as the onset time of dendritic growth
+when the charge lasts longer than it (Bai, Li, Brushett, Bazant, Energy Environ. Sci.
+9, 3221, 2016).
+
+The twin flags a design when its CC charge current density exceeds J* or when Sand's
+time at that current is shorter than the CC charge time. D is the free-electrolyte
+diffusivity (Chazalviel's model is for a free electrolyte; a separator's tortuosity
+would lower both J* and t_Sand, so the flag is not conservative for very tortuous
+separators).
+
+Pure functions with SI units, plus `assess_dendrite_risk` that reads the electrolyte
+of a design's PyBaMM parameter set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pybamm
+
+from twin.design import CellDesign
+from twin.protocol import Protocol
+from twin.units import FARADAY_C_PER_MOL
+
+# 1 A/m2 = 0.1 mA/cm2
+MA_CM2_PER_A_M2 = 0.1
+
+
+def anion_transference_number(cation_transference_number: float) -> float:
+    """t_a = 1 - t+ [-] for a binary salt."""
+    if not 0 <= cation_transference_number < 1:
+        raise ValueError(f"cation transference number must lie in [0, 1), got {cation_transference_number}")
+    return 1.0 - cation_transference_number
+
+
+def limiting_current_density_A_m2(
+    concentration_mol_m3: float,
+    diffusivity_m2_s: float,
+    anion_transference: float,
+    distance_m: float,
+    charge_number: int = 1,
+) -> float:
+    """Chazalviel's limiting current density J* = 2 z F C0 D / (t_a L) [A/m2].
+
+    concentration_mol_m3: bulk salt concentration C0 [mol/m3];
+    diffusivity_m2_s: ambipolar salt diffusivity D [m2/s];
+    anion_transference: t_a = 1 - t+ [-];
+    distance_m: inter-electrode distance L [m] (the separator thickness);
+    charge_number: z of the cation [-].
+    """
+    _require_positive(concentration_mol_m3=concentration_mol_m3, diffusivity_m2_s=diffusivity_m2_s,
+                      anion_transference=anion_transference, distance_m=distance_m)
+    return 2.0 * charge_number * FARADAY_C_PER_MOL * concentration_mol_m3 * diffusivity_m2_s / (
+        anion_transference * distance_m
+    )
+
+
+def sands_time_s(
+    concentration_mol_m3: float,
+    diffusivity_m2_s: float,
+    anion_transference: float,
+    current_density_A_m2: float,
+    charge_number: int = 1,
+) -> float:
+    """Sand's time t_Sand = pi D (z C0 F)^2 / (4 (J t_a)^2) [s]: when the salt
+    concentration at an electrode depositing at current density J [A/m2] reaches zero.
+
+    concentration_mol_m3: C0 [mol/m3]; diffusivity_m2_s: D [m2/s];
+    anion_transference: t_a [-]; current_density_A_m2: J [A/m2]; charge_number: z [-].
+    Infinite at J = 0.
+    """
+    _require_positive(concentration_mol_m3=concentration_mol_m3, diffusivity_m2_s=diffusivity_m2_s,
+                      anion_transference=anion_transference)
+    if current_density_A_m2 < 0:
+        raise ValueError(f"current_density_A_m2 must not be negative, got {current_density_A_m2}")
+    if current_density_A_m2 == 0:
+        return math.inf
+    charge_density_C_m3 = charge_number * concentration_mol_m3 * FARADAY_C_PER_MOL
+    return math.pi * diffusivity_m2_s * charge_density_C_m3**2 / (
+        4.0 * (current_density_A_m2 * anion_transference) ** 2
+    )
+
+
+def _require_positive(**values: float) -> None:
+    for name, value in values.items():
+        if not value > 0 or math.isinf(value):
+            raise ValueError(f"{name} must be a positive finite number, got {value}")
+
+
+@dataclass(frozen=True)
+class DendriteRisk:
+    """Chazalviel-model assessment of one design's CC charge."""
+
+    limiting_current_density_mA_cm2: float
+    sand_time_s: float
+    charge_current_density_mA_cm2: float
+    charge_time_s: float
+    flag: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        if math.isinf(self.sand_time_s):
+            values["sand_time_s"] = None  # JSON has no infinity
+        return values
+
+
+def dendrite_risk(
+    concentration_mol_m3: float,
+    diffusivity_m2_s: float,
+    cation_transference_number: float,
+    separator_thickness_m: float,
+    charge_current_density_A_m2: float,
+    charge_time_s: float,
+) -> DendriteRisk:
+    """Flag a CC charge at `charge_current_density_A_m2` [A/m2] lasting `charge_time_s`
+    [s] when it exceeds Chazalviel's J* or outlasts Sand's time."""
+    t_a = anion_transference_number(cation_transference_number)
+    j_star = limiting_current_density_A_m2(concentration_mol_m3, diffusivity_m2_s, t_a,
+                                           separator_thickness_m)
+    t_sand = sands_time_s(concentration_mol_m3, diffusivity_m2_s, t_a, charge_current_density_A_m2)
+    if charge_current_density_A_m2 > j_star:
+        reason = "charge current density above the limiting current density"
+    elif t_sand < charge_time_s:
+        reason = "Sand's time shorter than the CC charge"
+    else:
+        reason = ""
+    return DendriteRisk(
+        limiting_current_density_mA_cm2=j_star * MA_CM2_PER_A_M2,
+        sand_time_s=t_sand,
+        charge_current_density_mA_cm2=charge_current_density_A_m2 * MA_CM2_PER_A_M2,
+        charge_time_s=charge_time_s,
+        flag=bool(reason),
+        reason=reason,
+    )
+
+
+def charge_current_density_A_m2(design: CellDesign, protocol: Protocol) -> float:
+    """CC charge current density [A/m2] = C-rate x areal capacity (10 A/m2 per mA/cm2 per h)."""
+    return protocol.charge_rate_C * design.areal_capacity_mAh_cm2 * 10.0
+
+
+def assess_dendrite_risk(
+    design: CellDesign,
+    protocol: Protocol,
+    values: pybamm.ParameterValues,
+    inputs: Mapping[str, float] | None = None,
+) -> DendriteRisk:
+    """Dendrite risk of `design`'s CC charge under `protocol`, from the electrolyte of
+    its parameter values `values`: initial salt concentration, diffusivity and cation
+    transference number at that concentration and the cell temperature; L is the
+    separator thickness. The CC charge time is the nominal 1/C-rate hours (an upper
+    bound: the CV hold takes the last part of the charge). Parameters given as
+    "[input]" take their value from `inputs`; KeyError when one is missing."""
+    param = pybamm.LithiumIonParameters()
+    inputs = dict(inputs or {})
+
+    def value(symbol: pybamm.Symbol) -> float:
+        try:
+            return float(values.evaluate(symbol, inputs=inputs))
+        except (KeyError, ValueError) as err:  # an "[input]" without a value
+            raise KeyError(f"cannot evaluate {symbol.name!r}: {err}") from err
+
+    c0 = value(pybamm.Parameter("Initial concentration in electrolyte [mol.m-3]"))
+    T = pybamm.Scalar(design.temperature_degC + 273.15)
+    c = pybamm.Scalar(c0)
+    return dendrite_risk(
+        concentration_mol_m3=c0,
+        diffusivity_m2_s=value(param.D_e(c, T)),
+        cation_transference_number=value(param.t_plus(c, T)),
+        separator_thickness_m=value(pybamm.Parameter("Separator thickness [m]")),
+        charge_current_density_A_m2=charge_current_density_A_m2(design, protocol),
+        charge_time_s=3600.0 / protocol.charge_rate_C,
+    )
