@@ -196,12 +196,19 @@ def polish_sampler(study: optuna.Study, space: SearchSpace, seed: int | None) ->
     where the global sampler found good fits, with a small population. Design
     choices stay at the best trial's values."""
     best = study.best_trial
-    source = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-              if t.value is not None and t.value < FAILED_SOLVE_LOSS]
+    names = [p.name for p in space.parameters]
+    # Source trials carry only the fitted parameters: with the fixed design choices
+    # in them optuna finds no trial compatible with CMA-ES's search space.
+    source = [
+        optuna.trial.create_trial(params={k: t.params[k] for k in names},
+                                  distributions={k: t.distributions[k] for k in names}, value=t.value)
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.value is not None and t.value < FAILED_SOLVE_LOSS and all(k in t.params for k in names)
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler: optuna.samplers.BaseSampler = optuna.samplers.CmaEsSampler(
-            popsize=POLISH_POPULATION, n_startup_trials=0, seed=seed, source_trials=source,
+            popsize=POLISH_POPULATION, n_startup_trials=0, seed=seed, source_trials=source or None,
             independent_sampler=optuna.samplers.RandomSampler(seed=seed), warn_independent_sampling=False,
         )
         fixed = {c.field: best.params[c.field] for c in space.design_choices if c.field in best.params}

@@ -78,8 +78,12 @@ def handle_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except click.ClickException:
             raise
-        except ValueError as err:  # DesignError, ProtocolError, OptionError, DataError
-            raise InputError(str(err)) from None
+        except ValueError as err:
+            # Our own ValueErrors (DesignError, ProtocolError, DataError, RecipeError...)
+            # say what the user got wrong; one from a library is a failure, not a usage error.
+            if type(err).__module__.startswith(("twin", "calibration", "experiments")):
+                raise InputError(str(err)) from None
+            raise click.ClickException(f"{type(err).__name__}: {err}") from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except Exception as err:  # SimulationError and anything a solver throws

@@ -23,41 +23,7 @@ pytestmark = pytest.mark.integration
 TWIN = [sys.executable, "-m", "experiments.cli"]
 DEAD_LI = "Dead lithium fraction at reference current density"
 # One fitted parameter, a 12-cycle anode-free cell: each trial is a fraction of a second.
-RECIPE = f'''
-name = "tiny"
-cell_type = "anode-free"
-[design]
-cathode = "LFP"
-np_ratio = 0.0
-areal_capacity_mAh_cm2 = 1.5
-electrode_area_cm2 = 1.13
-layers = 1
-electrolyte_g_per_Ah = 35.0
-[protocol]
-charge_rate_C = 0.5
-discharge_rate_C = 0.5
-rest_after_charge_min = 0.0
-rest_after_discharge_min = 0.0
-[model.options]
-"dead lithium" = "constant fraction"
-[parameters."{DEAD_LI}"]
-low = 1e-3
-high = 0.05
-log = true
-default = 0.012
-[parameters."Li-metal SEI rate constant [mol.m-2.s-1]"]
-fit = false
-[parameters."Li-metal surface area growth per cycled lithium [m2.mol-1]"]
-fit = false
-[parameters."Dead lithium layer Bruggeman exponent"]
-fit = false
-[fit]
-trials = 10
-startup_trials = 3
-block_cycles = 6
-ensemble_size = 2
-forecast_max_cycles = 40
-'''
+RECIPE = (Path(__file__).parents[1] / "fixtures" / "tiny_calibration_recipe.toml").read_text()
 
 
 @pytest.fixture()
