@@ -34,5 +34,9 @@ lint-imports: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cycling.py
 
+## Fit and forecast every eligible real anode-free Cu||LFP cell; writes validation/real_cells.*
+calibrate-real: $(STAMP)
+	$(BIN)/python experiments/validate_real_cells.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -35,7 +35,7 @@ LI_DEPLETED_FRACTION = 0.02
 # Below this wetting fraction at end of life, the cell died of dry-out (below the
 # severe one even if its Li ran out too).
 DRY_OUT_WETTING = 0.95
-SEVERE_DRY_OUT_WETTING = 0.8
+SEVERE_DRY_OUT_WETTING = 0.5
 CHUNK_CYCLES = 25
 
 SUMMARY_COLUMNS = [

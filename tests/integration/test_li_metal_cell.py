@@ -79,10 +79,13 @@ def test_excess_lithium_knee_matches_inventory_arithmetic(lives_by_np, np_ratio)
 
 
 def test_more_electrolyte_never_shortens_life():
-    lives = [predict_cycle_life(CellDesign(np_ratio=3.0, electrolyte_g_per_Ah=amount), max_cycles=300).cycle_life
-             for amount in (1.5, 3.0, 6.0)]
+    predictions = [predict_cycle_life(CellDesign(np_ratio=3.0, electrolyte_g_per_Ah=amount), max_cycles=300)
+                   for amount in (1.5, 3.0, 6.0)]
+    lives = [p.cycle_life for p in predictions]
     assert lives[0] <= lives[1] <= lives[2], lives
     assert lives[0] < lives[2]  # lean electrolyte dries out first
+    assert predictions[0].end_of_life_reason == "electrolyte_dry_out"
+    assert predictions[2].end_of_life_reason == "lithium_depleted"
 
 
 @pytest.mark.parametrize(("name", "low", "high"), [
