@@ -37,6 +37,17 @@ def design_options(func: Callable) -> Callable:
     return func
 
 
+def stack_options(func: Callable) -> Callable:
+    """--electrode-area, --layers, --separator-thickness: the pouch cell around the design."""
+    func = click.option("--separator-thickness", type=float, default=12.0, show_default=True,
+                        help="Separator thickness [um].")(func)
+    func = click.option("--layers", type=click.IntRange(1, 1000), default=10, show_default=True,
+                        help="Unit cells stacked in parallel (pouch).")(func)
+    func = click.option("--electrode-area", type=float, default=25.0, show_default=True,
+                        help="Electrode area of one layer [cm2].")(func)
+    return func
+
+
 def protocol_options(func: Callable) -> Callable:
     """--charge-rate, --discharge-rate [C]."""
     func = click.option("--discharge-rate", type=float, default=0.5, show_default=True,
@@ -52,6 +63,16 @@ def output_options(func: Callable) -> Callable:
     func = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                         show_default=True, help="Output format.")(func)
     return func
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click.FloatRange that also rejects NaN (which passes every comparison)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if isinstance(number, float) and math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
 
 
 class InputError(click.UsageError):
@@ -86,6 +107,9 @@ def handle_errors(func: Callable) -> Callable:
             raise click.ClickException(f"{type(err).__name__}: {err}") from None
         except KeyboardInterrupt:
             raise click.Abort() from None
+        except OSError as err:  # an output file or folder that cannot be written
+            where = f" {err.filename}" if err.filename else ""
+            raise click.ClickException(f"cannot write{where}: {err.strerror or err}") from None
         except Exception as err:  # SimulationError and anything a solver throws
             if type(err).__module__.startswith(("twin", "calibration", "pybamm")):
                 raise click.ClickException(f"{type(err).__name__}: {err}") from None
@@ -99,7 +123,10 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(text, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:  # name the file the user asked for, not our temporary one
+        raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         # mkstemp makes the file private (0600); results get the usual umask-based mode
         umask = os.umask(0)

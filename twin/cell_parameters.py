@@ -121,5 +121,24 @@ def parameter_values(
         unknown = sorted(k for k in overrides if k not in pv.keys())
         if unknown:
             raise DesignError("parameters", f"unknown parameter {unknown[0]!r}")
+        for name, value in overrides.items():
+            validate_override(name, value)
         pv.update(dict(overrides))
     return pv
+
+
+def validate_override(name: str, value: object) -> None:
+    """Physical bounds of a replaced parameter: every twin parameter is a finite,
+    non-negative number; fractions and porosities lie below 1; the maximum surface
+    area factor above 1. "[input]" (a value given at solve time) passes."""
+    if isinstance(value, str) and value == "[input]":
+        return
+    if callable(value):  # a material law (function of concentration, temperature...)
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise DesignError("parameters", f"{name!r} must be a finite, non-negative number, got {value!r}")
+    lowered = name.lower()
+    if ("fraction" in lowered or "porosity" in lowered) and value >= 1:
+        raise DesignError("parameters", f"{name!r} is a fraction and must be below 1, got {value!r}")
+    if name == "Maximum Li-metal surface area factor" and value <= 1:
+        raise DesignError("parameters", f"{name!r} must be greater than 1, got {value!r}")

@@ -668,6 +668,7 @@ def predict_cycle_life_fast(
         elapsed_s=time.perf_counter() - start, mode="fast", notes=notes,
         extra={
             "dendrite_risk": None if risk is None else risk.to_dict(),
+            # full-model cycle solves, including those of steps the error control rejected
             "simulated_cycles": integrator.simulated,
         },
     )

@@ -40,8 +40,13 @@ class Protocol:
 
     def voltage_window(self, cathode: str) -> tuple[float, float]:
         lo, hi = DEFAULT_VOLTAGE_WINDOW_V[cathode]
-        return (self.v_min if self.v_min is not None else lo,
-                self.v_max if self.v_max is not None else hi)
+        v_min = self.v_min if self.v_min is not None else lo
+        v_max = self.v_max if self.v_max is not None else hi
+        if v_min >= v_max:  # one bound given, the other the chemistry's default
+            field = "v_min" if self.v_min is not None else "v_max"
+            raise ProtocolError(field, f"the {cathode} window would be {v_min} V to {v_max} V: "
+                                       "v_min must be below v_max")
+        return v_min, v_max
 
     def is_checkup(self, cycle: int) -> bool:
         """Whether cycle number `cycle` (1-based) is a check-up cycle."""
@@ -74,7 +79,8 @@ def validate_protocol(protocol: Protocol) -> None:
     _positive("cv_cutoff_C", protocol.cv_cutoff_C, 1.0)
     for name in ("rest_after_charge_min", "rest_after_discharge_min"):
         value = getattr(protocol, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                or value < 0):
             raise ProtocolError(name, f"must be zero or a positive number of minutes, got {value!r}")
     for name in ("v_max", "v_min"):
         value = getattr(protocol, name)

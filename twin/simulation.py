@@ -290,10 +290,30 @@ class Prediction:
                 "eol": self.eol_fraction,
                 "max_cycles": self.max_cycles,
             },
+            "cell": self.cell_summary(),
             "cycles": cycles,
         }
         result.update(self.extra)
         return result
+
+    def cell_summary(self) -> dict[str, float]:
+        """The pouch cell: `layers` single-sided unit cells (Cu foil, Li, separator,
+        cathode, Al foil) of `electrode_area_cm2` each, stacked in parallel."""
+        from twin.cell_parameters import cathode_thickness_m
+
+        d = self.design
+        rest_um = (d.copper_foil_um + d.aluminium_foil_um + d.separator_thickness_um
+                   + cathode_thickness_m(d, self.protocol) * 1e6)
+        area_cm2 = d.electrode_area_cm2 * d.layers
+        last = self.cycles.iloc[-1]
+        return {
+            "nominal_capacity_Ah": d.nominal_capacity_Ah,
+            "initial_capacity_Ah": self.initial_capacity_mAh_cm2 * area_cm2 / 1000.0,
+            "capacity_at_end_Ah": float(last["discharge_capacity_mAh_cm2"]) * area_cm2 / 1000.0,
+            "cathode_thickness_um": cathode_thickness_m(d, self.protocol) * 1e6,
+            "stack_thickness_initial_mm": d.layers * (rest_um + d.li_foil_thickness_um) / 1000.0,
+            "stack_thickness_end_mm": d.layers * (rest_um + float(last["anode_thickness_um"])) / 1000.0,
+        }
 
 
 def first_cycle_below(summary: pd.DataFrame, eol_fraction: float) -> int | None:
@@ -349,8 +369,8 @@ def predict_cycle_life(
     discretisation is not paid again.
     """
     protocol = protocol or Protocol()
-    if not 0 < eol_fraction < 1:
-        raise SimulationError(f"eol must lie between 0 and 1, got {eol_fraction}")
+    if not 0 < eol_fraction < 1:  # also catches NaN
+        raise OptionError(f"eol must lie between 0 and 1, got {eol_fraction}")
     if mode not in PREDICTION_MODES:
         raise OptionError(f"unknown prediction mode {mode!r} (legal values: {', '.join(PREDICTION_MODES)})")
     if protocol.temperature_degC is not None:

@@ -9,7 +9,7 @@ import click
 from experiments.options import (
     design_options, emit, finite, handle_errors, output_options, plot_option, protocol_options, to_json,
 )
-from experiments.options import InputError, cell_options, strategy_options
+from experiments.options import FiniteFloatRange, InputError, cell_options, stack_options, strategy_options
 from experiments.progress import cycle_progress
 
 TABLE_COLUMNS = [
@@ -20,10 +20,11 @@ TABLE_COLUMNS = [
 
 @click.command("predict")
 @design_options
+@stack_options
 @protocol_options
 @click.option("--max-cycles", type=click.IntRange(1, 100_000), default=1000, show_default=True,
               help="Stop here if end of life is not reached.")
-@click.option("--eol", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.8,
+@click.option("--eol", type=FiniteFloatRange(0, 1, min_open=True, max_open=True), default=0.8,
               show_default=True, help="End of life: fraction of the first cycle's discharge capacity.")
 @click.option("--model", "cell_model", type=click.Choice(["spm", "spme", "dfn"]), default="spm",
               show_default=True, help="PyBaMM cell model on the cathode side.")
@@ -47,7 +48,8 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
         temperature: float, charge_rate: float, discharge_rate: float, max_cycles: int,
         eol: float, cell_model: str, fmt: str, out: Path | None, plot_path: Path | None = None,
         strategies: list | None = None, test_cell: dict | None = None, mode: str = "fast",
-        protocol_file: str | None = None, stop_on_dendrite_risk: bool = False) -> None:
+        protocol_file: str | None = None, stop_on_dendrite_risk: bool = False,
+        electrode_area: float = 25.0, layers: int = 10, separator_thickness: float = 12.0) -> None:
     """Forecast the cycle life of one Li-metal cell design.
 
     Cycles are simulated with the PyBaMM model and the twin's Li-metal submodels
@@ -76,8 +78,12 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
     from twin.protocol import Protocol
     from twin.simulation import predict_cycle_life
 
+    finite(electrode_area, "--electrode-area")
+    finite(separator_thickness, "--separator-thickness")
     design = CellDesign(cathode=cathode.upper(), np_ratio=np_ratio, areal_capacity_mAh_cm2=areal_capacity,
-                        electrolyte_g_per_Ah=electrolyte_amount, temperature_degC=temperature)
+                        electrolyte_g_per_Ah=electrolyte_amount, temperature_degC=temperature,
+                        electrode_area_cm2=electrode_area, layers=layers,
+                        separator_thickness_um=separator_thickness)
     protocol = resolve_protocol(protocol_file, charge_rate, discharge_rate)
     with cycle_progress(max_cycles, "cycling") as advance:
         prediction = predict_cycle_life(design, protocol, eol_fraction=eol, max_cycles=max_cycles,
@@ -134,9 +140,12 @@ def render(prediction, fmt: str) -> str:
         return prediction.cycles.to_csv(index=False)
     d = prediction.design
     life = prediction.cycle_life if prediction.cycle_life is not None else f"> {prediction.max_cycles}"
+    cell = prediction.cell_summary()
     head = [
         f"design      {d.cathode}, {d.areal_capacity_mAh_cm2} mAh/cm2, N:P {d.np_ratio}, "
         f"{d.electrolyte_g_per_Ah} g/Ah electrolyte, {d.temperature_degC} degC",
+        f"cell        {cell['nominal_capacity_Ah']:.2f} Ah nominal ({d.layers} x {d.electrode_area_cm2} cm2), "
+        f"stack {cell['stack_thickness_initial_mm']:.2f} mm -> {cell['stack_thickness_end_mm']:.2f} mm at the last cycle",
         f"protocol    charge {prediction.protocol.charge_rate_C} C (CC-CV), "
         f"discharge {prediction.protocol.discharge_rate_C} C, model {prediction.cell_model}, mode {prediction.mode}",
         f"cycle life  {life} (to {prediction.eol_fraction:.0%} of "
@@ -169,6 +178,8 @@ def _dendrite_and_mode_lines(prediction) -> list[str]:
         lines.append(f"check-ups   every {prediction.protocol.checkup_every} cycles at "
                      f"{prediction.protocol.checkup_rate_C} C (not in the end-of-life test)")
     if prediction.mode == "fast" and "simulated_cycles" in prediction.extra:
-        lines.append(f"simulated   {prediction.extra['simulated_cycles']} representative cycles for "
-                     f"{len(prediction.cycles)} reported (column simulated)")
+        kept = int(prediction.cycles["simulated"].sum())
+        lines.append(f"simulated   {kept} representative cycles for {len(prediction.cycles)} reported "
+                     f"(column simulated; {prediction.extra['simulated_cycles']} full-model cycle solves "
+                     "including steps the error control rejected)")
     return lines

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from experiments.options import (
-    InputError, finite, handle_errors, parse_float_list, parse_parameter_overrides, plot_option,
+    FiniteFloatRange, InputError, finite, handle_errors, parse_float_list, parse_parameter_overrides, plot_option,
 )
 
 # grid option -> (API axis, help)
@@ -36,7 +36,7 @@ def run_options(func):
     options = [
         click.option("--max-cycles", type=click.IntRange(1, 100_000), default=1000, show_default=True,
                      help="Stop a design here if end of life is not reached."),
-        click.option("--eol", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.8,
+        click.option("--eol", type=FiniteFloatRange(0, 1, min_open=True, max_open=True), default=0.8,
                      show_default=True, help="End of life: fraction of the first cycle's discharge capacity."),
         click.option("--model", "cell_model", type=click.Choice(["spm", "spme", "dfn"]), default="spm",
                      show_default=True, help="PyBaMM cell model on the cathode side."),

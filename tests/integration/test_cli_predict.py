@@ -71,3 +71,43 @@ def test_help_does_not_import_pybamm():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "predict" in done.stdout
+
+
+def test_pouch_cell_capacity_and_stack_thickness_come_out():
+    result = CliRunner().invoke(main, ["predict", "--np-ratio", "1", "--electrode-area", "50", "--layers", "20",
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    cell = out["cell"]
+    assert cell["nominal_capacity_Ah"] == pytest.approx(4.0)  # 4 mAh/cm2 x 50 cm2 x 20
+    growth = cell["stack_thickness_end_mm"] / cell["stack_thickness_initial_mm"] - 1
+    assert growth * 100 == pytest.approx(out["cycles"][-1]["swelling_pct"], rel=1e-6)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--eol", "nan"], "'nan' is not a number"),
+    (["--protocol", "{toml}"], "invalid protocol: v_min: the NMC811 window would be 4.3 V to 4.2 V"),
+    (["--np-ratio", "0", "--max-cycles", "2", "--out", "{missing}/x.json"], "cannot write {missing}"),
+])
+def test_more_bad_input_is_named(args, message, tmp_path):
+    toml = tmp_path / "p.toml"
+    toml.write_text("v_min = 4.3\n")
+    missing = tmp_path / "file-not-folder"
+    missing.write_text("")
+    fill = {"toml": str(toml), "missing": str(missing)}
+    result = CliRunner().invoke(main, ["predict", *[a.format(**fill) for a in args]])
+    assert result.exit_code in (1, 2)
+    assert message.format(**fill) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_out_of_range_parameter_override_is_rejected():
+    from twin.cell_parameters import parameter_values
+    from twin.design import CellDesign
+    from twin.errors import DesignError
+    from twin.protocol import Protocol
+
+    with pytest.raises(DesignError, match="is a fraction and must be below 1, got 5"):
+        parameter_values(CellDesign(), Protocol(), {"Dead lithium fraction at reference current density": 5})
+    with pytest.raises(DesignError, match="must be a finite, non-negative number, got -1"):
+        parameter_values(CellDesign(), Protocol(), {"Li-metal SEI rate constant [mol.m-2.s-1]": -1})
