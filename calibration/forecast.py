@@ -6,15 +6,20 @@ each), and the likelihood of a fade curve with a handful of measured points is
 dominated by model error, not by the cycler's noise, so a formal posterior would
 claim a confidence the model does not have. The optimiser has already evaluated the
 loss at many parameter sets, concentrated by TPE/CMA-ES around the good region. The
-members are the best trials (up to ``ensemble_size``) whose loss is within
-``ensemble_loss_ratio`` times the best: parameter sets that explain the fitted cycles
-about equally well but may diverge after them, which is exactly the uncertainty a
-user must see when the data stop early (e.g. passivating SEI versus constant dead-Li
-loss after 30 cycles). Each member is simulated to the end of life; the band is the
-10th-90th percentile across members at every cycle, and the end-of-life cycle is
-reported as P10/P50/P90 of the members' end-of-life cycles. With few members the
-band is a range of plausible fits, not a calibrated probability; more trials give
-more members.
+members are the ``ensemble_size`` best trials with distinct parameters (fewer only
+when fewer trials succeeded): parameter sets that explain the fitted cycles about
+equally well but may diverge after them, which is exactly the uncertainty a user
+must see when the data stop early (e.g. passivating SEI versus constant dead-Li
+loss after 30 cycles). Members are not cut off at a loss threshold (a cut-off at
+``ensemble_loss_ratio`` x the best often left a single member, a band of zero
+width); instead each member is weighted: 1 within ``ensemble_loss_ratio`` x the
+best loss, (ratio x best / loss)^2 beyond, so a poorer fit widens the band without
+moving the median much. Each member is simulated to the end of life; the band is
+the weighted 10th-90th percentile across members at every cycle, and the
+end-of-life cycle is reported as the weighted P10/P50/P90 of the members'
+end-of-life cycles (whole cycles: each quantile is one member's value). With few
+members the band is a range of plausible fits, not a calibrated probability; more
+trials give more members.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class Member:
     loss: float
     params: dict[str, Any]
     capacity_scale: float
+    weight: float = 1.0
 
 
 @dataclass
@@ -69,9 +75,9 @@ class Forecast:
     p10: np.ndarray
     p50: np.ndarray
     p90: np.ndarray
-    eol_cycle_p10: float | None
-    eol_cycle_p50: float | None
-    eol_cycle_p90: float | None
+    eol_cycle_p10: int | None
+    eol_cycle_p50: int | None
+    eol_cycle_p90: int | None
     eol_fraction: float
     members: list[MemberCurve]
     mae_unseen: float | None = None
@@ -91,14 +97,14 @@ class Forecast:
 
         return {
             "eol_fraction": self.eol_fraction,
-            "eol_cycle_p10": number(self.eol_cycle_p10),
-            "eol_cycle_p50": number(self.eol_cycle_p50),
-            "eol_cycle_p90": number(self.eol_cycle_p90),
+            "eol_cycle_p10": None if self.eol_cycle_p10 is None else int(self.eol_cycle_p10),
+            "eol_cycle_p50": None if self.eol_cycle_p50 is None else int(self.eol_cycle_p50),
+            "eol_cycle_p90": None if self.eol_cycle_p90 is None else int(self.eol_cycle_p90),
             "mae_unseen": number(self.mae_unseen),
             "baseline_mae_unseen": number(self.baseline_mae_unseen),
             "unseen_cycles": self.unseen_cycles,
-            "members": [{"trial": m.member.trial_number, "loss": m.member.loss, "eol_cycle": m.eol_cycle,
-                         "mode": m.mode} for m in self.members],
+            "members": [{"trial": m.member.trial_number, "loss": m.member.loss, "weight": m.member.weight,
+                         "eol_cycle": m.eol_cycle, "mode": m.mode} for m in self.members],
             "baseline": dict(self.baseline),
             "cycles": [
                 {"cycle": int(c), "p10": float(a), "p50": float(b), "p90": float(d)}
@@ -109,7 +115,8 @@ class Forecast:
 
 def select_members(trials: Sequence[optuna.trial.FrozenTrial], size: int, loss_ratio: float,
                    penalty: float) -> list[Member]:
-    """The best finished trials (distinct parameters) within `loss_ratio` x the best loss."""
+    """The `size` best successful trials with distinct parameters, weighted 1 within
+    `loss_ratio` x the best loss and (loss_ratio x best / loss)^2 beyond."""
     done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
             and math.isfinite(t.value) and t.value < penalty]
     done.sort(key=lambda t: (t.value, t.number))
@@ -122,14 +129,22 @@ def select_members(trials: Sequence[optuna.trial.FrozenTrial], size: int, loss_r
         key = tuple(sorted((k, round(float(v), 12) if isinstance(v, float) else v) for k, v in trial.params.items()))
         if key in seen:
             continue
-        if trial.value > limit and members:
-            break
         seen.add(key)
+        weight = 1.0 if trial.value <= limit else (limit / trial.value) ** 2
         members.append(Member(trial.number, float(trial.value), dict(trial.params),
-                              float(trial.user_attrs.get("capacity_scale", 1.0))))
+                              float(trial.user_attrs.get("capacity_scale", 1.0)), weight))
         if len(members) >= size:
             break
     return members
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Smallest value whose cumulative weight reaches `q` of the total (inverted CDF:
+    always one of the values; equal weights give numpy's "inverted_cdf")."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order]) / np.sum(weights)
+    index = int(np.searchsorted(cumulative, q - 1e-12, side="left"))
+    return float(values[order[min(index, len(values) - 1)]])
 
 
 def eol_cycle(cycles: np.ndarray, retention: np.ndarray, eol_fraction: float) -> int | None:
@@ -190,27 +205,29 @@ def simulate_member(model: TwinModel, member: Member, horizon: int, eol_fraction
     return MemberCurve(member, cycles, member.capacity_scale * retention, life, used)
 
 
-def _quantiles(values: Sequence[float | None], cap: float) -> tuple[float | None, ...]:
-    """P10/P50/P90 of end-of-life cycles; a member that never reached end of life
-    counts as beyond `cap`, so a quantile landing there is None (not reached)."""
+def _quantiles(values: Sequence[int | None], weights: np.ndarray, cap: float) -> tuple[int | None, ...]:
+    """Weighted P10/P50/P90 of end-of-life cycles; a member that never reached end of
+    life counts as beyond `cap`, so a quantile landing there is None (not reached)."""
     if not values:
         return (None, None, None)
     data = np.array([math.inf if v is None else float(v) for v in values])
-    out = []
+    out: list[int | None] = []
     for q in QUANTILES:
-        value = float(np.quantile(data, q, method="inverted_cdf"))
-        out.append(None if not math.isfinite(value) or value > cap else value)
+        value = weighted_quantile(data, weights, q)
+        out.append(None if not math.isfinite(value) or value > cap else int(value))
     return tuple(out)
 
 
 def build_forecast(curves: Sequence[MemberCurve], eol_fraction: float, max_cycles: int) -> Forecast:
-    """Band across member curves over the cycles every member covers."""
+    """Weighted band across member curves over the cycles every member covers."""
     if not curves:
         raise ValueError("no ensemble member to forecast with")
     length = min(len(c.cycles) for c in curves)
     stack = np.vstack([c.normalized_capacity[:length] for c in curves])
-    p10, p50, p90 = (np.quantile(stack, q, axis=0) for q in QUANTILES)
-    e10, e50, e90 = _quantiles([c.eol_cycle for c in curves], max_cycles)
+    weights = np.array([c.member.weight for c in curves], dtype=float)
+    p10, p50, p90 = (np.array([weighted_quantile(stack[:, j], weights, q) for j in range(length)])
+                     for q in QUANTILES)
+    e10, e50, e90 = _quantiles([c.eol_cycle for c in curves], weights, max_cycles)
     return Forecast(curves[0].cycles[:length], p10, p50, p90, e10, e50, e90, eol_fraction, list(curves))
 
 

@@ -22,7 +22,7 @@ import optuna
 import pandas as pd
 
 from calibration.data import NORMALIZED_TO_FIRST_CYCLE, CycleData
-from calibration.search_space import Recipe, SearchSpace
+from calibration.search_space import Recipe, RecipeError, SearchSpace
 from twin.design import CellDesign
 from twin.protocol import Protocol
 from twin.simulation import CellSimulator
@@ -93,6 +93,23 @@ def design_for_data(recipe: Recipe, meta: Mapping[str, Any] | None = None) -> di
         grams = volume_uL / UL_PER_ML * recipe.electrolyte_density_g_per_mL
         design["electrolyte_g_per_Ah"] = round(min(max(grams / capacity_Ah, 0.3), 200.0), 3)
     return design
+
+
+def check_parameter_names(recipe: Recipe, design: Mapping[str, Any]) -> None:
+    """Every fitted ([parameters.*]) and fixed ([overrides]) name is a twin parameter;
+    else RecipeError naming the entry and the recipe file, before any trial runs."""
+    import difflib
+
+    from twin.cell_parameters import parameter_values
+
+    known = set(parameter_values(CellDesign(**design), Protocol(**recipe.protocol)).keys())
+    where = recipe.source or recipe.name
+    for table, names in (("parameters", recipe.space.parameter_names), ("overrides", list(recipe.overrides))):
+        for name in names:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise RecipeError(f"{where}: {table}.{name!r} is not a parameter of the twin{hint}")
 
 
 class TwinModel:

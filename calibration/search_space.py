@@ -199,7 +199,8 @@ class FitSettings:
     before pruning starts); ``polish_trials``: the last trials of a TPE/random search
     run a local CMA-ES around the best trial; ``block_cycles``: cycles per pruning
     block; ``ce_weight``: weight of the CE error; ``ensemble_size`` and
-    ``ensemble_loss_ratio``: forecast members (best trials within ratio x best loss);
+    ``ensemble_loss_ratio``: forecast members (the ensemble_size best distinct trials;
+    full weight within ratio x best loss, less beyond: calibration.forecast);
     ``eol_fraction``: end of life as a fraction of the first cycle's capacity;
     ``forecast_max_cycles``: how far a forecast looks for the end of life;
     ``formation_cycles``: the first cycles (formation, often at another rate) are not

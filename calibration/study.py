@@ -38,7 +38,9 @@ from optuna.trial import TrialState
 
 from calibration.data import CycleData, DataError, select_cycles
 from calibration.forecast import Forecast, forecast_from_trials
-from calibration.objective import FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, design_for_data
+from calibration.objective import (
+    FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, check_parameter_names, design_for_data,
+)
 from calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
@@ -99,11 +101,12 @@ def quiet_optuna_logs() -> None:
 
 def make_storage(url: str | None) -> optuna.storages.BaseStorage | None:
     """An optuna storage for `url` (None: in memory). SQLite gets a long busy timeout
-    so concurrent workers wait for each other instead of failing."""
+    so concurrent workers wait for each other instead of failing. A URL sqlalchemy
+    cannot parse or has no driver for fails at once with one line."""
     if url is None:
         return None
-    if not url.startswith(("sqlite", "postgresql", "mysql", "oracle", "mssql")):
-        return url  # e.g. a journal storage URL: optuna resolves it
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         engine_kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
@@ -119,10 +122,19 @@ def make_storage(url: str | None) -> optuna.storages.BaseStorage | None:
                     grace_period=HEARTBEAT_GRACE_S,
                     heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
                 )
+            except (ArgumentError, NoSuchModuleError, ImportError) as err:
+                error = err
+                break  # a malformed URL or a missing driver: waiting does not help
             except Exception as err:  # noqa: BLE001 - sqlalchemy raises many kinds for a bad URL
                 error = err
         time.sleep(0.2 * (attempt + 1) + random.random() * 0.2)
-    raise CalibrationError(f"cannot open the study storage {url!r}: {error}".splitlines()[0])
+    raise CalibrationError(storage_message(url, error))
+
+
+def storage_message(url: str, error: BaseException | None) -> str:
+    """One line naming the option, the URL and the first line of the cause."""
+    cause = (str(error).strip().splitlines() or [type(error).__name__])[0] if error is not None else ""
+    return f"--storage {url!r} is not a database URL optuna can open: {cause}"
 
 
 def make_sampler(name: str, seed: int | None, startup_trials: int) -> optuna.samplers.BaseSampler:
@@ -176,6 +188,60 @@ def open_study(settings: StudySettings, study_name: str, space: SearchSpace, rec
                 f"study {study_name!r} fitted other parameters ({', '.join(sorted(trial.params))}); "
                 "use another --study name for this recipe")
     return study
+
+
+# What a study was fitted to (its user_attrs): a study resumed with other data would
+# report the old data's trials as this fit.
+IDENTITY_KEYS = ("dataset_sha256", "cell_id", "fit_cycles", "recipe")
+
+
+def study_identity(data: CycleData, recipe: Recipe, fit_cycles: int | None) -> dict[str, Any]:
+    """The data, cell, fit window and recipe a study fits (stored in its user_attrs)."""
+    return {"dataset_sha256": data.sha256, "data_file": data.source, "cell_id": data.cell_id,
+            "fit_cycles": fit_cycles, "recipe": recipe.source or recipe.name}
+
+
+def _describe(key: str, values: Mapping[str, Any]) -> str:
+    value = values.get(key)
+    if key == "dataset_sha256":
+        return f"data {values.get('data_file')} (sha256 {str(value)[:12]})"
+    if key == "cell_id":
+        return f"cell {value}" if value else "no cell"
+    if key == "fit_cycles":
+        return f"fit cycles {value if value is not None else 'all'}"
+    return f"recipe {value}"
+
+
+def check_study_identity(study: optuna.Study, identity: Mapping[str, Any]) -> None:
+    """Record `identity` in a study that has none; fail with one line when the study
+    was fitted to other data, cell, fit window or recipe."""
+    stored = study.user_attrs
+    if not any(key in stored for key in IDENTITY_KEYS):
+        for key, value in identity.items():
+            study.set_user_attr(key, value)
+        return
+    differs = [key for key in IDENTITY_KEYS if stored.get(key) != identity.get(key)]
+    if differs:
+        was = f"{stored.get('data_file')}" + (f" cell {stored['cell_id']}" if stored.get("cell_id") else "")
+        was += f" ({_describe('fit_cycles', stored)}, {_describe('recipe', stored)})"
+        asks = ", ".join(_describe(key, identity) for key in differs)
+        raise CalibrationError(f"study {study.study_name!r} was fitted to {was}; this run asks for {asks}: "
+                               "use another --study name")
+
+
+def existing_trials(settings: StudySettings, study_name: str, identity: Mapping[str, Any]) -> set[int]:
+    """Numbers of the trials an existing study of that name holds (checked against
+    `identity`); empty for a new or in-memory study. Opens the storage, so a bad
+    URL fails here, before anything runs."""
+    if settings.storage is None:
+        return set()
+    storage = make_storage(settings.storage)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        return set()
+    check_study_identity(study, identity)
+    return {t.number for t in study.get_trials(deepcopy=False)}
 
 
 def enqueue_starts(study: optuna.Study, space: SearchSpace, warm_start: Mapping[str, Any] | None) -> None:
@@ -264,11 +330,14 @@ def _worker(spec: ObjectiveSpec, settings: StudySettings, study_name: str, targe
 
 
 def run_study(spec: ObjectiveSpec, settings: StudySettings, study_name: str,
-              callbacks: Sequence[Callable] = ()) -> optuna.Study:
-    """Open or resume the study and run trials until it holds the target number."""
+              callbacks: Sequence[Callable] = (), identity: Mapping[str, Any] | None = None) -> optuna.Study:
+    """Open or resume the study and run trials until it holds the target number.
+    `identity` (study_identity) is recorded in a new study and checked in an old one."""
     recipe = spec.recipe
     target = settings.trials or recipe.fit.trials
     study = open_study(settings, study_name, recipe.space, recipe)
+    if identity is not None:
+        check_study_identity(study, identity)
     enqueue_starts(study, recipe.space, settings.warm_start)
     if settings.n_jobs == 1:
         _optimize(study, spec, target, settings.timeout_s, callbacks, settings.sampler or recipe.fit.sampler,
@@ -381,6 +450,32 @@ def _params(recipe: Recipe, settings: StudySettings, fit_cycles: int | None, des
     return params
 
 
+def _prepare(data: CycleData, recipe: Recipe, fit_cycles: int | None
+             ) -> tuple[FitTarget, FitTarget | None, FitTarget, dict[str, Any], Protocol]:
+    """Split the data and check the recipe (design, protocol, parameter names)."""
+    target, unseen = split_data(data, fit_cycles)
+    design = design_for_data(recipe, data.meta)
+    CellDesign(**design)  # a bad recipe design fails here, before any trial
+    protocol = Protocol(**recipe.protocol)
+    check_parameter_names(recipe, design)
+    twin_target = target.after_formation(recipe.fit.formation_cycles)
+    if len(twin_target.cycles) < MIN_FIT_POINTS:
+        raise DataError(f"only {len(twin_target.cycles)} measured cycle(s) after the "
+                        f"{recipe.fit.formation_cycles} formation cycle(s) to fit; a fit needs at least "
+                        f"{MIN_FIT_POINTS}", source=data.source)
+    return target, unseen, twin_target, design, protocol
+
+
+def check_calibration(data: CycleData, recipe: Recipe, fit_cycles: int | None, settings: StudySettings) -> None:
+    """Everything :func:`calibrate` checks before it runs (data split, recipe, storage
+    URL, an existing study's data): for a CLI to fail before it opens a tracker."""
+    _prepare(data, recipe, fit_cycles)
+    if settings.study_name is not None:
+        existing_trials(settings, settings.study_name, study_identity(data, recipe, fit_cycles))
+    else:
+        make_storage(settings.storage)
+
+
 def calibrate(
     data: CycleData,
     recipe: Recipe,
@@ -393,32 +488,19 @@ def calibrate(
 ) -> CalibrationResult:
     """Fit `recipe`'s search space to `data`, forecast the rest of life, track it all."""
     settings = settings or StudySettings()
-    target, unseen = split_data(data, fit_cycles)
-    design = design_for_data(recipe, data.meta)
-    CellDesign(**design)  # a bad recipe design fails here, before any trial
-    protocol = Protocol(**recipe.protocol)
+    target, unseen, twin_target, design, protocol = _prepare(data, recipe, fit_cycles)
     study_name = settings.study_name or default_study_name(data, fit_cycles)
-    twin_target = target.after_formation(recipe.fit.formation_cycles)
-    if len(twin_target.cycles) < MIN_FIT_POINTS:
-        raise DataError(f"only {len(twin_target.cycles)} measured cycle(s) after the "
-                        f"{recipe.fit.formation_cycles} formation cycle(s) to fit; a fit needs at least "
-                        f"{MIN_FIT_POINTS}", source=data.source)
+    identity = study_identity(data, recipe, fit_cycles)
+    before = existing_trials(settings, study_name, identity)
     spec = ObjectiveSpec(recipe, design, twin_target)
     target_trials = settings.trials or recipe.fit.trials
     run_id = None
-    before: set[int] = set()
     if tracker is not None:
         run_id = tracker.start(study_name, _tags(data, recipe, study_name, settings),
                                _params(recipe, settings, fit_cycles, design, target_trials))
     try:
-        if tracker is not None and settings.storage is not None:
-            try:
-                existing = optuna.load_study(study_name=study_name, storage=make_storage(settings.storage))
-                before = {t.number for t in existing.get_trials(deepcopy=False)}
-            except KeyError:
-                before = set()
         live = [tracker.callback] if tracker is not None and settings.n_jobs == 1 else []
-        study = run_study(spec, settings, study_name, [*live, *callbacks])
+        study = run_study(spec, settings, study_name, [*live, *callbacks], identity)
         trials = study.get_trials(deepcopy=False)
         if tracker is not None:
             tracker.log_trials(trials, before)

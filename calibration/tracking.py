@@ -99,13 +99,20 @@ class CalibrationTracker:
         _quiet_mlflow_logs()  # after the import: mlflow sets its logger up when imported
 
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
-        self.client = MlflowClient(tracking_uri=self.tracking_uri)
-        experiment = self.client.get_experiment_by_name(experiment_name)
-        if experiment is None:
-            self.experiment_id = self.client.create_experiment(
-                experiment_name, artifact_location=_artifact_root(self.tracking_uri))
-        else:
-            self.experiment_id = experiment.experiment_id
+        try:
+            self.client = MlflowClient(tracking_uri=self.tracking_uri)
+            experiment = self.client.get_experiment_by_name(experiment_name)
+            if experiment is None:
+                self.experiment_id = self.client.create_experiment(
+                    experiment_name, artifact_location=_artifact_root(self.tracking_uri))
+            else:
+                self.experiment_id = experiment.experiment_id
+        except Exception as err:  # noqa: BLE001 - mlflow raises many kinds for a bad URI
+            from calibration.study import CalibrationError
+
+            cause = (str(err).strip().splitlines() or [type(err).__name__])[0].strip()
+            raise CalibrationError(f"--tracking-uri {self.tracking_uri!r} is not a tracking URI MLflow can "
+                                   f"open: {cause}") from None
         self.experiment_name = experiment_name
         self.run_id: str | None = None
         self.logged_trials: set[int] = set()

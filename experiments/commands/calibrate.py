@@ -14,6 +14,10 @@ from experiments.progress import cycle_progress
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 DEFAULT_RECIPE_BY_FORMAT = {"anode-free-table": "anode-free-cu-lfp"}
 DEFAULT_RECIPE = "full-cell"
+# Only the anode-free table holds several cells; other formats are one cell per file.
+FORMATS_WITH_CELL_IDS = frozenset({"anode-free-table"})
+FORMAT_LABELS = {"bdf": "Battery Data Format time-series", "summary": "per-cycle summary",
+                 "biologic-mpr": "BioLogic .mpr", "arbin-res": "Arbin .res"}
 
 
 def recipe_path(name_or_path: str | None, data_format: str | None) -> Path:
@@ -91,9 +95,13 @@ def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, f
     # Read and check everything before any file (study, tracking) is created.
     from calibration.data import read_cycling_data
     from calibration.search_space import load_recipe
-    from calibration.study import StudySettings, calibrate, load_warm_start, quiet_optuna_logs
+    from calibration.study import StudySettings, calibrate, check_calibration, load_warm_start, quiet_optuna_logs
 
     cycle_data = read_cycling_data(data, cell_id=cell_id, format=data_format)
+    data_kind = cycle_data.meta.get("format")
+    if cell_id is not None and data_kind not in FORMATS_WITH_CELL_IDS:
+        raise InputError(f"--cell {cell_id}: {data.name} is a single-cell {FORMAT_LABELS.get(data_kind, 'data')} file without "
+                         "cell ids; leave --cell out")
     loaded = load_recipe(recipe_path(recipe, cycle_data.meta.get("format")))
     if fit_cycles is not None and fit_cycles < int(cycle_data.cycle_numbers.min()):
         raise InputError(f"--fit-cycles {fit_cycles}: the data start at cycle {int(cycle_data.cycle_numbers.min())}")
@@ -102,6 +110,7 @@ def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, f
         n_jobs=n_jobs, seed=seed, sampler=sampler,
         warm_start=load_warm_start(warm_start) if warm_start is not None else None,
     )
+    check_calibration(cycle_data, loaded, fit_cycles, settings)  # recipe names, storage URL, study's data
     tracker = tracking_settings(no_tracking, tracking_uri, experiment_name)
     quiet_optuna_logs()  # a progress bar instead of a log line per trial
     total = trials or loaded.fit.trials

@@ -3,6 +3,7 @@ one SQLite study, bad data files, synthetic datasets."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -134,3 +135,22 @@ def test_simulate_writes_a_dataset_that_reads_back(tmp_path: Path):
     second = subprocess.run([*command[:-1], str(copy)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr
     assert copy.read_bytes() == out.read_bytes()
+
+
+def test_a_study_name_cannot_resume_with_other_data_and_cell_needs_a_multi_cell_file(workdir: Path):
+    first = subprocess.run(calibrate_command(workdir, "mine", 2, "--fit-cycles", "8", "--seed", "1"),
+                           cwd=workdir, env=env(workdir), capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert isinstance(json.loads(first.stdout)["forecast"]["eol_cycle_p50"], (int, type(None)))
+    storage = f"sqlite:///{workdir / 'studies.db'}"
+    assert optuna.load_study(study_name="mine", storage=storage).user_attrs["fit_cycles"] == 8
+    cases = [
+        (calibrate_command(workdir, "mine", 4, "--fit-cycles", "10"), "was fitted to cell.csv (fit cycles 8"),
+        (calibrate_command(workdir, "other", 2, "--cell", "AF46"), "--cell AF46: cell.csv is a single-cell"),
+    ]
+    for command, fragment in cases:
+        result = subprocess.run(command, cwd=workdir, env=env(workdir), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2 and fragment in result.stderr, result.stderr
+        assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    # the refused resume ran nothing: the study still holds its 2 trials
+    assert len(finished(storage, "mine")) == 2

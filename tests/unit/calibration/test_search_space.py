@@ -150,3 +150,97 @@ def test_formation_cycles_are_left_out_of_the_twin_fit_and_the_scale_is_then_pro
     after = target.after_formation(1)
     assert list(after.cycles) == [10, 20] and after.profile_scale
     assert target.after_formation(0) is target
+
+
+def _frozen(number: int, loss: float, value: float):
+    import optuna
+
+    trial = optuna.trial.create_trial(
+        params={"a": value}, distributions={"a": optuna.distributions.FloatDistribution(0.0, 10.0)}, value=loss)
+    trial.number = number
+    return trial
+
+
+def test_ensemble_keeps_the_best_distinct_trials_and_weights_poorer_fits_down():
+    from calibration.forecast import select_members, weighted_quantile
+
+    # one clearly best trial, a duplicate of it, and poorer fits beyond 1.5 x the best
+    trials = [_frozen(0, 0.01, 1.0), _frozen(1, 0.01, 1.0), _frozen(2, 0.03, 2.0), _frozen(3, 0.06, 3.0),
+              _frozen(4, 10.0, 4.0)]  # a failed solve (penalty loss) never joins
+    members = select_members(trials, size=6, loss_ratio=1.5, penalty=10.0)
+    assert [m.trial_number for m in members] == [0, 2, 3]  # not a single member
+    assert members[0].weight == 1.0 and 1.0 > members[1].weight > members[2].weight > 0
+    assert len(select_members(trials, size=2, loss_ratio=1.5, penalty=10.0)) == 2
+    # equal weights: numpy's inverted-CDF quantile; a heavy member pulls the median to itself
+    values = np.array([30.0, 10.0, 20.0])
+    assert weighted_quantile(values, np.ones(3), 0.5) == np.quantile(values, 0.5, method="inverted_cdf")
+    assert weighted_quantile(values, np.array([0.1, 1.0, 0.1]), 0.5) == 10.0
+
+
+def test_forecast_end_of_life_quantiles_are_whole_cycles_or_null():
+    import json
+
+    from calibration.forecast import Member, MemberCurve, build_forecast
+
+    cycles = np.arange(1, 11)
+    curves = [MemberCurve(Member(i, 0.01 * (i + 1), {"a": float(i)}, 1.0, 1.0), cycles, 1 - 0.03 * k * cycles,
+                          life, "fast") for i, (k, life) in enumerate([(1, 8), (2, 4), (0.1, None)])]
+    forecast = build_forecast(curves, eol_fraction=0.8, max_cycles=10)
+    document = json.loads(json.dumps(forecast.to_dict()))
+    assert (document["eol_cycle_p10"], document["eol_cycle_p50"], document["eol_cycle_p90"]) == (4, 8, None)
+    assert isinstance(document["eol_cycle_p50"], int)
+    assert forecast.p10[-1] < forecast.p50[-1] < forecast.p90[-1]  # a band, not a line
+
+
+def test_a_study_refuses_other_data_cell_or_fit_window():
+    import optuna
+
+    from calibration.study import CalibrationError, check_study_identity
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name="x")
+    af46 = {"dataset_sha256": "ab" * 32, "data_file": "cells.csv", "cell_id": "AF46", "fit_cycles": 30,
+            "recipe": "anode-free-cu-lfp.toml"}
+    check_study_identity(study, af46)  # a new study records what it fits
+    assert study.user_attrs["cell_id"] == "AF46" and study.user_attrs["fit_cycles"] == 30
+    check_study_identity(study, af46)  # the same data resume
+    with pytest.raises(CalibrationError) as error:
+        check_study_identity(study, {**af46, "cell_id": "AF10"})
+    message = str(error.value)
+    assert "\n" not in message and "cells.csv cell AF46 (fit cycles 30" in message
+    assert "asks for cell AF10" in message and "--study" in message
+    with pytest.raises(CalibrationError, match="fit cycles 20"):
+        check_study_identity(study, {**af46, "fit_cycles": 20})
+    with pytest.raises(CalibrationError, match="sha256 cdcdcdcdcdcd"):
+        check_study_identity(study, {**af46, "dataset_sha256": "cd" * 32})
+
+
+def test_bad_storage_and_tracking_urls_fail_in_one_line_naming_the_option(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from calibration.study import CalibrationError, make_storage
+    from calibration.tracking import CalibrationTracker
+
+    with pytest.raises(CalibrationError) as storage:
+        make_storage("foo://bar")
+    assert str(storage.value).startswith("--storage 'foo://bar' is not a database URL")
+    assert "\n" not in str(storage.value)
+    with pytest.raises(CalibrationError) as tracking:
+        CalibrationTracker("foo://bar")
+    assert str(tracking.value).startswith("--tracking-uri 'foo://bar'") and "\n" not in str(tracking.value)
+    assert list(tmp_path.iterdir()) == []  # no database was created
+
+
+def test_unknown_recipe_parameter_names_fail_before_any_trial():
+    from calibration.objective import check_parameter_names
+
+    recipe = load_recipe(RECIPES / "anode-free-cu-lfp.toml")
+    check_parameter_names(recipe, recipe.design)  # the packaged recipe is fine
+    bad = recipe_from_dict({"cell_type": "anode-free", "design": recipe.design, "protocol": recipe.protocol,
+                            "parameters": {"Nonexistent parameter": {"low": 1.0, "high": 2.0}}},
+                           name="bad", source="bad.toml")
+    with pytest.raises(RecipeError, match=r"bad.toml: parameters.'Nonexistent parameter'"):
+        check_parameter_names(bad, bad.design)
+    typo = recipe_from_dict({"cell_type": "anode-free", "design": recipe.design, "protocol": recipe.protocol,
+                             "overrides": {"Li-metal SEI fresh-surface fractoin": 1e-4}}, name="t", source="t.toml")
+    with pytest.raises(RecipeError, match=r"overrides.*did you mean 'Li-metal SEI fresh-surface fraction'"):
+        check_parameter_names(typo, typo.design)
