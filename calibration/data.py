@@ -147,6 +147,9 @@ class CycleData:
     cell_id: str | None
     sha256: str
     meta: dict[str, Any] = field(default_factory=dict)
+    # time series only: each cycle's discharge voltage [V] on VOLTAGE_CURVE_FRACTIONS
+    # of its discharge capacity (see discharge_voltage_curves); None for summaries
+    voltage_curves: dict[int, np.ndarray] | None = None
 
     @property
     def cycle_numbers(self) -> np.ndarray:
@@ -548,6 +551,49 @@ def per_cycle_capacities(
     return _cycle_table(numbers, discharge_mAh, charge_mAh)
 
 
+# Discharged-capacity fractions a voltage curve is resampled on: 0 (start of the
+# discharge) to 1 (its end), so curves of cycles with different capacities compare.
+VOLTAGE_CURVE_FRACTIONS = np.linspace(0.0, 1.0, 21)
+
+
+def discharge_voltage_curves(
+    time_s: Sequence[float] | np.ndarray,
+    voltage_V: Sequence[float] | np.ndarray,
+    current_A: Sequence[float] | np.ndarray,
+    cycle: Sequence[int] | np.ndarray,
+    *,
+    rest_current_A: float = 0.0,
+    fractions: np.ndarray = VOLTAGE_CURVE_FRACTIONS,
+) -> dict[int, np.ndarray]:
+    """Each cycle's discharge voltage [V] at `fractions` of its discharged capacity.
+
+    ``current_A`` [A] is positive when charging (BDF); discharge samples are those
+    with current < -``rest_current_A``. The discharged charge is the trapezoidal
+    integral of the discharge current over consecutive discharge samples; the voltage
+    is interpolated linearly in it. Cycles without discharge are left out.
+    """
+    time = np.asarray(time_s, dtype=float)
+    voltage = np.asarray(voltage_V, dtype=float)
+    current = np.asarray(current_A, dtype=float)
+    numbers = np.asarray(cycle, dtype=np.int64)
+    curves: dict[int, np.ndarray] = {}
+    for number in np.unique(numbers[numbers >= 0]):
+        rows = np.flatnonzero((numbers == number) & (current < -rest_current_A))
+        if len(rows) < 2:
+            continue
+        discharge_A = -current[rows]
+        step_As = 0.5 * (discharge_A[1:] + discharge_A[:-1]) * np.diff(time[rows])
+        # a gap (charge or rest between two discharge samples) adds nothing
+        step_As[np.diff(rows) > 1] = 0.0
+        charge_As = np.concatenate([[0.0], np.cumsum(step_As)])
+        if not charge_As[-1] > 0:
+            continue
+        # np.interp needs increasing abscissae: keep the first of equal charges
+        charge_As, first = np.unique(charge_As, return_index=True)
+        curves[int(number)] = np.interp(fractions * charge_As[-1], charge_As, voltage[rows][first])
+    return curves
+
+
 def _time_series_to_cycle_data(
     frame: pd.DataFrame,
     *,
@@ -624,7 +670,11 @@ def _time_series_to_cycle_data(
     }
     if BDF_AMBIENT_TEMPERATURE in values and np.isfinite(values[BDF_AMBIENT_TEMPERATURE]).any():
         meta["ambient_temperature_degC_mean"] = float(np.nanmean(values[BDF_AMBIENT_TEMPERATURE]))
-    return CycleData(cycles=cycles, source=source, cell_id=cell_id, sha256=sha256, meta=meta)
+    curves = discharge_voltage_curves(
+        values[BDF_TEST_TIME], values[BDF_VOLTAGE], values[BDF_CURRENT], cycle, rest_current_A=rest_current_A
+    )
+    return CycleData(cycles=cycles, source=source, cell_id=cell_id, sha256=sha256, meta=meta,
+                     voltage_curves=curves)
 
 
 # --- readers -----------------------------------------------------------------------
@@ -1237,7 +1287,9 @@ __all__ = [
     "NORMALIZED_TO_FIRST_CYCLE",
     "NORMALIZED_TO_THEORETICAL",
     "SUMMARY_VARIABLE_MAP",
+    "VOLTAGE_CURVE_FRACTIONS",
     "detect_cycles",
+    "discharge_voltage_curves",
     "detect_format",
     "list_anode_free_cells",
     "per_cycle_capacities",

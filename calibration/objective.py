@@ -21,7 +21,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from calibration.data import NORMALIZED_TO_FIRST_CYCLE, CycleData
+from calibration.data import NORMALIZED_TO_FIRST_CYCLE, CycleData, discharge_voltage_curves
 from calibration.search_space import Recipe, RecipeError, SearchSpace
 from twin.design import CellDesign
 from twin.protocol import Protocol
@@ -45,12 +45,15 @@ class FitTarget:
     not normalized to their own first cycle (e.g. to a theoretical capacity), so the
     simulated retention is multiplied by a least-squares capacity scale (the
     fraction of the nominal capacity the cell delivers at cycle 1).
+    ``voltage_curves``: measured discharge voltage curves by cycle (time-series data
+    only, see calibration.data.discharge_voltage_curves), else None.
     """
 
     cycles: np.ndarray
     normalized_capacity: np.ndarray
     coulombic_efficiency: np.ndarray
     profile_scale: bool
+    voltage_curves: Mapping[int, np.ndarray] | None = None
 
     @classmethod
     def from_cycle_data(cls, data: CycleData) -> FitTarget:
@@ -62,6 +65,7 @@ class FitTarget:
             normalized_capacity=table["normalized_capacity"].to_numpy(dtype=float),
             coulombic_efficiency=table["coulombic_efficiency"].to_numpy(dtype=float),
             profile_scale=data.meta.get("normalization") != NORMALIZED_TO_FIRST_CYCLE,
+            voltage_curves=data.voltage_curves,
         )
 
     @property
@@ -75,7 +79,8 @@ class FitTarget:
         if formation_cycles <= 0:
             return self
         keep = self.cycles > formation_cycles
-        return FitTarget(self.cycles[keep], self.normalized_capacity[keep], self.coulombic_efficiency[keep], True)
+        return FitTarget(self.cycles[keep], self.normalized_capacity[keep], self.coulombic_efficiency[keep], True,
+                         self.voltage_curves)
 
 
 def design_for_data(recipe: Recipe, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -93,6 +98,21 @@ def design_for_data(recipe: Recipe, meta: Mapping[str, Any] | None = None) -> di
         grams = volume_uL / UL_PER_ML * recipe.electrolyte_density_g_per_mL
         design["electrolyte_g_per_Ah"] = round(min(max(grams / capacity_Ah, 0.3), 200.0), 3)
     return design
+
+
+def check_voltage_cycles(recipe: Recipe, target: FitTarget) -> None:
+    """fit.voltage_cycles need measured voltage curves of fitted cycles: else RecipeError."""
+    wanted = recipe.fit.voltage_cycles
+    if not wanted:
+        return
+    where = recipe.source or recipe.name
+    if target.voltage_curves is None:
+        raise RecipeError(f"{where}: fit.voltage_cycles needs a time series with voltages (BDF, .mpr, .res); "
+                          "the data are a per-cycle summary without voltage curves")
+    missing = [c for c in wanted if c not in target.voltage_curves or c > target.last_cycle]
+    if missing:
+        raise RecipeError(f"{where}: fit.voltage_cycles {missing} have no measured discharge curve among the "
+                          f"fitted cycles (1-{target.last_cycle})")
 
 
 def check_parameter_names(recipe: Recipe, design: Mapping[str, Any]) -> None:
@@ -155,6 +175,14 @@ class TwinModel:
             inputs[spec.name] = float(value)
         return inputs
 
+    def run_with_series(self, values: Mapping[str, Any], max_cycles: int,
+                        stop: Callable[[pd.DataFrame], bool] | None = None
+                        ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Per-cycle summary and time series (cycle, time_s, voltage_V, current_A)."""
+        simulator = self.simulator(values)
+        run = simulator.run(max_cycles, stop=stop, keep_time_series=True, inputs=self.inputs(values))
+        return run.summary, run.time_series
+
     def run(self, values: Mapping[str, Any], max_cycles: int,
             stop: Callable[[pd.DataFrame], bool] | None = None) -> pd.DataFrame:
         """Per-cycle summary of the twin (see twin.simulation.SUMMARY_COLUMNS)."""
@@ -204,12 +232,33 @@ def best_scale(retention: np.ndarray, measured: np.ndarray) -> float:
 
 @dataclass
 class Evaluation:
-    """One parameter set scored: loss, the scale used and the simulated summary."""
+    """One parameter set scored: loss, the scale used and the simulated summary;
+    ``voltage_loss`` [V]: the unweighted voltage-curve RMS error (0 when off)."""
 
     loss: float
     scale: float = 1.0
     summary: pd.DataFrame | None = None
     failure: str = ""
+    voltage_loss: float = 0.0
+
+
+def voltage_curve_loss(series: pd.DataFrame | None, measured: Mapping[int, np.ndarray],
+                       cycles: tuple[int, ...]) -> float:
+    """RMS error [V] between simulated and measured discharge curves of `cycles`.
+
+    The simulated series is reduced as the synthetic BDF writer and the reader do
+    (repeated boundary samples dropped; PyBaMM's discharge-positive current turned to
+    BDF's sign). A cycle the twin did not reach delivered nothing: 0 V.
+    """
+    simulated: dict[int, np.ndarray] = {}
+    if series is not None and len(series):
+        series = series.drop_duplicates(subset=["time_s"], keep="first")
+        simulated = discharge_voltage_curves(
+            series["time_s"].to_numpy(dtype=float), series["voltage_V"].to_numpy(dtype=float),
+            -series["current_A"].to_numpy(dtype=float), series["cycle"].to_numpy(dtype=np.int64),
+        )
+    errors = [simulated.get(c, np.zeros_like(measured[c])) - measured[c] for c in cycles]
+    return math.sqrt(float(np.mean(np.concatenate(errors) ** 2)))
 
 
 def capacity_loss(summary: pd.DataFrame, target: FitTarget, ce_weight: float,
@@ -242,6 +291,7 @@ class CalibrationObjective:
         self.target = target
         self.space = model.space
         self.settings = model.recipe.fit
+        check_voltage_cycles(model.recipe, target)
 
     def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -268,16 +318,25 @@ class CalibrationObjective:
                     report(done, capacity_loss(summary, target, weight, upto_cycle=done)[0])
             return False
 
+        voltage_cycles = self.settings.voltage_cycles
+        series: pd.DataFrame | None = None
         try:
-            summary = self.model.run(values, target.last_cycle, stop=after_block)
+            if voltage_cycles:  # the time series costs memory: only when fitted
+                summary, series = self.model.run_with_series(values, target.last_cycle, stop=after_block)
+            else:
+                summary = self.model.run(values, target.last_cycle, stop=after_block)
         except optuna.TrialPruned:
             raise
         except Exception as err:  # noqa: BLE001 - SimulationError, pybamm.SolverError, ...: a penalty
             return Evaluation(FAILED_SOLVE_LOSS, failure=f"{type(err).__name__}: {err}"[:500])
         loss, scale = capacity_loss(summary, target, weight)
+        voltage_loss = 0.0
+        if voltage_cycles and target.voltage_curves is not None:
+            voltage_loss = voltage_curve_loss(series, target.voltage_curves, voltage_cycles)
+            loss += self.settings.voltage_weight * voltage_loss
         if not math.isfinite(loss):
             return Evaluation(FAILED_SOLVE_LOSS, scale, summary, failure="non-finite loss")
-        return Evaluation(loss, scale, summary)
+        return Evaluation(loss, scale, summary, voltage_loss=voltage_loss)
 
     def __call__(self, trial: optuna.Trial) -> float:
         values = self.suggest(trial)

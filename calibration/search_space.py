@@ -204,7 +204,9 @@ class FitSettings:
     ``eol_fraction``: end of life as a fraction of the first cycle's capacity;
     ``forecast_max_cycles``: how far a forecast looks for the end of life;
     ``formation_cycles``: the first cycles (formation, often at another rate) are not
-    fitted by the twin (the baseline still uses them).
+    fitted by the twin (the baseline still uses them); ``voltage_cycles``: cycles whose
+    discharge voltage curve is also fitted (empty: off; needs time-series data), its
+    RMS error [V] added to the loss with weight ``voltage_weight``.
     """
 
     trials: int = 40
@@ -218,8 +220,18 @@ class FitSettings:
     startup_trials: int = 8
     polish_trials: int = 0
     formation_cycles: int = 0
+    voltage_cycles: tuple[int, ...] = ()
+    voltage_weight: float = 1.0
 
     def __post_init__(self) -> None:
+        cycles = self.voltage_cycles
+        if not isinstance(cycles, (list, tuple)) or any(
+                isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in cycles):
+            raise RecipeError(f"fit.voltage_cycles must be a list of cycle numbers >= 1, got {cycles!r}")
+        object.__setattr__(self, "voltage_cycles", tuple(sorted(set(cycles))))
+        weight = self.voltage_weight
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < math.inf:
+            raise RecipeError(f"fit.voltage_weight must be a number >= 0, got {weight!r}")
         if self.sampler not in SAMPLERS:
             raise RecipeError(f"fit.sampler: unknown sampler {self.sampler!r} (known: {', '.join(SAMPLERS)})")
         for name in ("trials", "block_cycles", "ensemble_size", "forecast_max_cycles"):

@@ -39,7 +39,8 @@ from optuna.trial import TrialState
 from calibration.data import CycleData, DataError, select_cycles
 from calibration.forecast import Forecast, forecast_from_trials
 from calibration.objective import (
-    FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, check_parameter_names, design_for_data,
+    FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, check_parameter_names, check_voltage_cycles,
+    design_for_data,
 )
 from calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from calibration.tracking import CalibrationTracker, code_version
@@ -463,6 +464,7 @@ def _prepare(data: CycleData, recipe: Recipe, fit_cycles: int | None
         raise DataError(f"only {len(twin_target.cycles)} measured cycle(s) after the "
                         f"{recipe.fit.formation_cycles} formation cycle(s) to fit; a fit needs at least "
                         f"{MIN_FIT_POINTS}", source=data.source)
+    check_voltage_cycles(recipe, twin_target)
     return target, unseen, twin_target, design, protocol
 
 
