@@ -41,6 +41,7 @@ import numpy as np
 import pybamm
 
 from twin.design import CellDesign
+from twin.files import write_atomic
 from twin.fast import DEFAULT_INTERPOLATION_TOLERANCE, DEFAULT_TOLERANCE, RepresentativeCycler
 from twin.protocol import Protocol
 from twin.simulation import CHUNK_CYCLES, CellSimulator, Prediction, cached_model, predict_cycle_life
@@ -212,12 +213,6 @@ def plot(runs: list[tuple[dict[str, Any], Prediction, Prediction]], path: Path) 
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    os.replace(tmp, path)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
     os.replace(tmp, path)
 
 

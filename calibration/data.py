@@ -48,6 +48,8 @@ from typing import IO, Any, NamedTuple, TypeAlias
 import numpy as np
 import pandas as pd
 
+from twin.files import write_atomic
+
 PathLike: TypeAlias = str | os.PathLike[str]
 
 # --- the canonical per-cycle table -------------------------------------------------
@@ -1158,28 +1160,12 @@ def select_cycles(data: CycleData, max_cycle: int) -> tuple[CycleData, CycleData
 
 
 def _write_atomically(path: PathLike, write: Callable[[IO[str]], None]) -> Path:
-    """Write through a temporary file in the same folder, then ``os.replace`` it.
-
-    A failure at any point removes the temporary file and leaves any existing
-    file at ``path`` untouched. The new file gets mode 0o644 (or the mode of the
-    file it replaces).
-    """
-    path = Path(path)
-    folder = path.parent
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return path
+    """Render with `write`, then write through twin.files.write_atomic: a failure at
+    any point leaves any existing file at ``path`` untouched. A new file gets mode
+    0o644 (a replaced file keeps its mode)."""
+    buffer = io.StringIO(newline="")
+    write(buffer)
+    return write_atomic(path, buffer.getvalue(), new_file_mode=0o644)
 
 
 def write_bdf_csv(

@@ -6,13 +6,14 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
+
+from twin.files import write_atomic
 
 FORMATS = ("table", "json", "csv")
 
@@ -116,28 +117,6 @@ def handle_errors(func: Callable) -> Callable:
             raise
 
     return wrapper
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(text, bytes) else "w"
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:  # name the file the user asked for, not our temporary one
-        raise OSError(err.errno, err.strerror, str(path)) from None
-    try:
-        # mkstemp makes the file private (0600); results get the usual umask-based mode
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, mode) as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def emit(text: str, out: Path | None) -> None:

@@ -102,17 +102,6 @@ def run_cell(job: Job) -> dict[str, Any]:
     }
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as handle:
-        handle.write(content)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; these are results to share
-    os.replace(tmp, path)
-
-
 def markdown(report: dict[str, Any]) -> str:
     s = report["settings"]
     lines = [
@@ -225,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from calibration.data import list_anode_free_cells, read_anode_free_table
     from calibration.tracking import code_version
+    from twin.files import write_atomic
 
     data_dir = args.data_dir or default_data_dir()
     path = data_dir / DATA_RELATIVE

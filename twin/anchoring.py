@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -35,6 +34,7 @@ from typing import Any
 from scipy.optimize import brentq
 
 import twin
+from twin.files import write_atomic
 from twin.strategies import CombinedStrategy, Strategy, StrategyError, combine
 from twin.test_cells import A_M2_PER_MA_CM2, LiCuTest, coin_cell_parameter_values, run_li_cu
 
@@ -231,10 +231,7 @@ class AnchorCache:
             with self._locked():
                 data = self._read()
                 data[key] = {**result.to_dict(), "cached": False}
-                fd, tmp = tempfile.mkstemp(prefix=".anchors.", suffix=".tmp", dir=self.directory)
-                with os.fdopen(fd, "w") as handle:
-                    json.dump(data, handle, indent=1, sort_keys=True)
-                os.replace(tmp, self.path)
+                write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True))
         except OSError:
             pass  # a read-only cache only costs a re-solve next time
 

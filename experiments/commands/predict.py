@@ -75,7 +75,6 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
             raise InputError(f"--cell anode-free means N:P 0, but --np-ratio {np_ratio} was given")
         np_ratio = 0.0
     from twin.design import CellDesign
-    from twin.protocol import Protocol
     from twin.simulation import predict_cycle_life
 
     finite(electrode_area, "--electrode-area")
