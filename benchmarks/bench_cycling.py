@@ -162,7 +162,7 @@ def bench_design(np_ratio: float, memory: bool) -> tuple[dict[str, Any], Predict
 def bench_sweep(mode: str, workers: int) -> dict[str, Any] | None:
     """Wall time of the 24-design sweep through the sweep's Python API (None if absent)."""
     try:
-        from experiments.sweep import RunSettings, expand_grid, run_sweep
+        from twin.experiments.sweep import RunSettings, expand_grid, run_sweep
     except ImportError:
         return None
     cases = expand_grid(CellDesign(), Protocol(), SWEEP_GRID["np_ratios"], SWEEP_GRID["areal_capacities_mAh_cm2"],

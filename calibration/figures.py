@@ -10,9 +10,9 @@ import numpy as np
 if TYPE_CHECKING:
     import optuna
 
-    from calibration.data import CycleData
-    from calibration.forecast import Forecast
-    from calibration.objective import FitTarget
+    from twin.calibration.data import CycleData
+    from twin.calibration.forecast import Forecast
+    from twin.calibration.objective import FitTarget
 
 
 def _pyplot() -> Any:

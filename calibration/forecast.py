@@ -34,8 +34,8 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from calibration.baseline import fit_geometric_baseline, mean_absolute_error
-from calibration.objective import FitTarget, TwinModel, simulated_retention
+from twin.calibration.baseline import fit_geometric_baseline, mean_absolute_error
+from twin.calibration.objective import FitTarget, TwinModel, simulated_retention
 from twin.errors import TwinError
 from twin.simulation import predict_cycle_life
 

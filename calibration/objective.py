@@ -21,8 +21,8 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from calibration.data import NORMALIZED_TO_FIRST_CYCLE, CycleData, discharge_voltage_curves
-from calibration.search_space import Recipe, RecipeError, SearchSpace
+from twin.calibration.data import NORMALIZED_TO_FIRST_CYCLE, CycleData, discharge_voltage_curves
+from twin.calibration.search_space import Recipe, RecipeError, SearchSpace
 from twin.design import CellDesign
 from twin.protocol import Protocol
 from twin.simulation import CellSimulator

@@ -36,14 +36,14 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from calibration.data import CycleData, DataError, select_cycles
-from calibration.forecast import Forecast, forecast_from_trials
-from calibration.objective import (
+from twin.calibration.data import CycleData, DataError, select_cycles
+from twin.calibration.forecast import Forecast, forecast_from_trials
+from twin.calibration.objective import (
     FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, check_parameter_names, check_voltage_cycles,
     design_for_data,
 )
-from calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
-from calibration.tracking import CalibrationTracker, code_version
+from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
+from twin.calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
 from twin.protocol import Protocol
 
@@ -554,7 +554,7 @@ def _log_result(tracker: CalibrationTracker, result: CalibrationResult, recipe: 
     tracker.log_json(result.to_dict(), "calibration.json")
     tracker.log_text(parameter_file(result, recipe, data), "calibrated_parameters.py")
     if figures:
-        from calibration import figures as plots
+        from twin.calibration import figures as plots
 
         for name, figure in (
             ("fit_vs_data.png", plots.fit_figure(target, unseen, forecast, data, twin_cycles)),

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calibration.data import per_cycle_capacities, write_bdf_csv, write_cycle_summary_csv
+from twin.calibration.data import per_cycle_capacities, write_bdf_csv, write_cycle_summary_csv
 from twin.design import CellDesign
 from twin.protocol import Protocol
 from twin.simulation import CellSimulator

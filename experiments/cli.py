@@ -4,6 +4,7 @@ PyBaMM and answers at once."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
@@ -27,7 +28,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS or not _available(cmd_name):
             return None
-        module = importlib.import_module(f"experiments.commands.{COMMANDS[cmd_name][0]}")
+        module = importlib.import_module(f"twin.experiments.commands.{COMMANDS[cmd_name][0]}")
         return module.cli
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -38,7 +39,7 @@ class LazyGroup(click.Group):
 
 
 def _available(name: str) -> bool:
-    return importlib.util.find_spec(f"experiments.commands.{COMMANDS[name][0]}") is not None
+    return importlib.util.find_spec(f"twin.experiments.commands.{COMMANDS[name][0]}") is not None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -52,7 +52,7 @@ def new_figure(width_in: float, height_in: float) -> Figure:
 
 def save_figure(figure: Figure, path: Path) -> None:
     """PNG (or SVG/PDF by extension) written to a temporary file, then renamed."""
-    from experiments.options import write_atomic
+    from twin.experiments.options import write_atomic
 
     path = Path(path)
     buffer = io.BytesIO()

@@ -649,7 +649,7 @@ def read_table(path: Path) -> pd.DataFrame:
 
 def write_table(path: Path, table: pd.DataFrame) -> None:
     """CSV or Parquet by extension, written atomically."""
-    from experiments.options import write_atomic
+    from twin.experiments.options import write_atomic
 
     if table_format(path) == "csv":
         write_atomic(path, table.to_csv(index=False))

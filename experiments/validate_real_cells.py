@@ -61,9 +61,9 @@ def eligible(data: Any, fit_cycles: int) -> tuple[int, int]:
 
 def run_cell(job: Job) -> dict[str, Any]:
     """Calibrate one cell (in a worker process) and return its row of results."""
-    from calibration.data import read_anode_free_table
-    from calibration.search_space import load_recipe
-    from calibration.study import StudySettings, calibrate, quiet_optuna_logs
+    from twin.calibration.data import read_anode_free_table
+    from twin.calibration.search_space import load_recipe
+    from twin.calibration.study import StudySettings, calibrate, quiet_optuna_logs
 
     quiet_optuna_logs()
     start = time.perf_counter()
@@ -212,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=REPO / "validation")
     args = parser.parse_args(argv)
 
-    from calibration.data import list_anode_free_cells, read_anode_free_table
-    from calibration.tracking import code_version
+    from twin.calibration.data import list_anode_free_cells, read_anode_free_table
+    from twin.calibration.tracking import code_version
     from twin.files import write_atomic
 
     data_dir = args.data_dir or default_data_dir()

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from experiments.options import InputError, emit, handle_errors, to_json
-from experiments.progress import cycle_progress
+from twin.experiments.options import InputError, emit, handle_errors, to_json
+from twin.experiments.progress import cycle_progress
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 DEFAULT_RECIPE_BY_FORMAT = {"anode-free-table": "anode-free-cu-lfp"}
@@ -38,7 +38,7 @@ def recipe_path(name_or_path: str | None, data_format: str | None) -> Path:
 def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_name: str) -> Any:
     if no_tracking:
         return None
-    from calibration.tracking import CalibrationTracker
+    from twin.calibration.tracking import CalibrationTracker
 
     return CalibrationTracker(tracking_uri, experiment_name)
 
@@ -93,9 +93,9 @@ def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, f
     the study lives in --storage so `--study NAME` resumes it.
     """
     # Read and check everything before any file (study, tracking) is created.
-    from calibration.data import read_cycling_data
-    from calibration.search_space import load_recipe
-    from calibration.study import StudySettings, calibrate, check_calibration, load_warm_start, quiet_optuna_logs
+    from twin.calibration.data import read_cycling_data
+    from twin.calibration.search_space import load_recipe
+    from twin.calibration.study import StudySettings, calibrate, check_calibration, load_warm_start, quiet_optuna_logs
 
     cycle_data = read_cycling_data(data, cell_id=cell_id, format=data_format)
     data_kind = cycle_data.meta.get("format")

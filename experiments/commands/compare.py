@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from experiments.commands.sweep import life_labels, make_settings, run_options
-from experiments.options import (
+from twin.experiments.commands.sweep import life_labels, make_settings, run_options
+from twin.experiments.options import (
     InputError, design_options, emit, finite, handle_errors, output_options, plot_option,
     protocol_options, to_json,
 )
@@ -59,7 +59,7 @@ def cli(specs: tuple[str, ...], cathode: str, np_ratio: float, areal_capacity: f
                         ("--electrolyte-amount", electrolyte_amount), ("--temperature", temperature),
                         ("--charge-rate", charge_rate), ("--discharge-rate", discharge_rate)):
         finite(value, name)
-    from experiments.sweep import (
+    from twin.experiments.sweep import (
         SweepError, case_from_spec, check_cases, check_strategies_supported, default_workers,
         predict_cases, rows_to_table, summarize,
     )
@@ -77,13 +77,13 @@ def cli(specs: tuple[str, ...], cathode: str, np_ratio: float, areal_capacity: f
     check_strategies_supported(cases)
     check_cases(cases, settings)
 
-    from experiments.progress import cycle_progress
+    from twin.experiments.progress import cycle_progress
 
     with cycle_progress(len(cases), "designs") as advance:
         predictions = predict_cases(cases, settings, workers or default_workers(), progress=advance)
     table = rows_to_table([summarize(case, settings, p) for case, p in zip(cases, predictions)])
     if plot_path is not None:
-        from experiments.plots import plot_comparison
+        from twin.experiments.plots import plot_comparison
 
         plot_comparison(predictions, [case.label for case in cases], plot_path)
         click.echo(f"wrote {plot_path}", err=True)
@@ -111,7 +111,7 @@ def render(table, fmt: str) -> str:
     if fmt == "csv":
         return data.to_csv(index=False)
     if fmt == "json":
-        from experiments.sweep import plain_value
+        from twin.experiments.sweep import plain_value
 
         records = [{k: plain_value(v) for k, v in row.items()} for row in data.to_dict(orient="records")]
         return to_json({"designs": records})

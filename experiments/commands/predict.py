@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from experiments.options import (
+from twin.experiments.options import (
     design_options, emit, finite, handle_errors, output_options, plot_option, protocol_options, to_json,
 )
-from experiments.options import FiniteFloatRange, InputError, cell_options, stack_options, strategy_options
-from experiments.progress import cycle_progress
+from twin.experiments.options import FiniteFloatRange, InputError, cell_options, stack_options, strategy_options
+from twin.experiments.progress import cycle_progress
 
 TABLE_COLUMNS = [
     "cycle", "discharge_capacity_mAh_cm2", "coulombic_efficiency", "li_coulombic_efficiency",
@@ -65,7 +65,7 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
     cell = (test_cell or {}).get("cell", "full")
     max_cycles_given = click.get_current_context().get_parameter_source("max_cycles").name != "DEFAULT"
     if cell in ("li-cu", "li-li"):  # test cells: the strategies' Li||Cu or Li||Li behaviour
-        from experiments.commands.strategies import render_test_cell, run_test_cell
+        from twin.experiments.commands.strategies import render_test_cell, run_test_cell
 
         result, combined = run_test_cell(test_cell, strategies or [], max_cycles if max_cycles_given else None)
         emit(render_test_cell(result, combined, fmt), out)
@@ -89,7 +89,7 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
                                         cell_model=cell_model, progress=advance, strategies=strategies,
                                         mode=mode, stop_on_dendrite_risk=stop_on_dendrite_risk)
     if plot_path is not None:
-        from experiments.plots import plot_prediction
+        from twin.experiments.plots import plot_prediction
 
         plot_prediction(prediction, plot_path)
         click.echo(f"wrote {plot_path}", err=True)
@@ -104,7 +104,7 @@ def protocol_path(value: str) -> Path:
         return path
     from importlib.resources import files
 
-    bundled = files("experiments") / "protocols"
+    bundled = files("twin.experiments") / "protocols"
     named = sorted(p.name[:-len(".toml")] for p in bundled.iterdir() if p.name.endswith(".toml"))
     if value in named:
         return Path(str(bundled / f"{value}.toml"))

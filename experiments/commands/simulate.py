@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from experiments.options import (
+from twin.experiments.options import (
     InputError, design_options, emit, finite, handle_errors, parse_parameter_overrides,
     protocol_options, to_json,
 )
@@ -74,7 +74,7 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
     summary_out = summary_out or summary_path_for(out)
     if summary_out.resolve() == out.resolve():
         raise InputError("--summary-out must differ from --out")
-    from calibration.synthetic import describe, simulate_dataset
+    from twin.calibration.synthetic import describe, simulate_dataset
     from twin.design import CellDesign
     from twin.protocol import Protocol
 

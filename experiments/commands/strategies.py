@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from experiments.options import InputError, emit, handle_errors, load_strategies, output_options, to_json
+from twin.experiments.options import InputError, emit, handle_errors, load_strategies, output_options, to_json
 
 LIST_COLUMNS = ["name", "family", "reported_ce", "current_density_mA_cm2", "capacity_mAh_cm2",
                 "simulated_ce", "loss_factor", "dendrite_threshold_factor", "source"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from experiments.options import (
+from twin.experiments.options import (
     FiniteFloatRange, InputError, finite, handle_errors, parse_float_list, parse_parameter_overrides, plot_option,
 )
 
@@ -57,7 +57,7 @@ def run_options(func):
 def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None,
                   assignments: tuple[str, ...], stop_on_dendrite_risk: bool = False):
     overrides = parse_parameter_overrides(assignments)
-    from experiments.sweep import RunSettings, overrides_tuple, resolve_mode
+    from twin.experiments.sweep import RunSettings, overrides_tuple, resolve_mode
 
     return RunSettings(eol_fraction=eol, max_cycles=max_cycles, cell_model=cell_model,
                        mode=resolve_mode(mode), overrides=overrides_tuple(overrides),
@@ -106,7 +106,7 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
         "charge_rates_C": parse_float_list(charge_rates, "--charge-rate"),
     }
     strategy_names = [s.strip() for s in strategies.split(",")]
-    from experiments.sweep import SweepError, expand_grid, run_sweep, table_format
+    from twin.experiments.sweep import SweepError, expand_grid, run_sweep, table_format
 
     try:
         table_format(out)
@@ -123,7 +123,7 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
         raise InputError(_option_names(str(err))) from None
     settings = make_settings(max_cycles, eol, cell_model, mode, assignments, stop_on_dendrite_risk)
 
-    from experiments.progress import cycle_progress
+    from twin.experiments.progress import cycle_progress
 
     def announce(done: int, total: int) -> None:
         left = total - done
@@ -147,7 +147,7 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
         click.echo(f"note: {result.dropped} rows of the earlier {out.name} were for designs or settings "
                    "outside this sweep and were not kept", err=True)
     if plot_path is not None:
-        from experiments.plots import plot_sweep_heatmap
+        from twin.experiments.plots import plot_sweep_heatmap
 
         plot_sweep_heatmap(result.table, plot_path)
         click.echo(f"wrote {plot_path}", err=True)
@@ -164,7 +164,7 @@ def _option_names(message: str) -> str:
 
 def life_labels(table) -> list[str]:
     """Cycle life for people: '>N' when the cycle limit came first, '-' after a failed solve."""
-    from experiments.sweep import plain_value
+    from twin.experiments.sweep import plain_value
 
     labels = []
     for life, limit, error in zip(table["cycle_life"], table["max_cycles"], table["error"].fillna("")):

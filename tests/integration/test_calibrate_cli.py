@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from calibration.data import read_bdf_csv, read_cycle_summary_csv
+from twin.calibration.data import read_bdf_csv, read_cycle_summary_csv
 
 pytestmark = pytest.mark.integration
 
-TWIN = [sys.executable, "-m", "experiments.cli"]
+TWIN = [sys.executable, "-m", "twin.experiments.cli"]
 DEAD_LI = "Dead lithium fraction at reference current density"
 # One fitted parameter, a 12-cycle anode-free cell: each trial is a fraction of a second.
 RECIPE = (Path(__file__).parents[1] / "fixtures" / "tiny_calibration_recipe.toml").read_text()

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from calibration.data import read_cycle_summary_csv
-from calibration.search_space import DEAD_LI_FRACTION, SEI_RATE, recipe_from_dict
-from calibration.study import StudySettings, calibrate
-from calibration.synthetic import simulate_dataset
+from twin.calibration.data import read_cycle_summary_csv
+from twin.calibration.search_space import DEAD_LI_FRACTION, SEI_RATE, recipe_from_dict
+from twin.calibration.study import StudySettings, calibrate
+from twin.calibration.synthetic import simulate_dataset
 from twin.design import CellDesign
 from twin.protocol import Protocol
 from twin.simulation import predict_cycle_life

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from calibration.data import read_cycle_summary_csv
-from calibration.search_space import load_recipe
-from calibration.study import StudySettings, calibrate
-from calibration.tracking import CalibrationTracker, mlflow_key
+from twin.calibration.data import read_cycle_summary_csv
+from twin.calibration.search_space import load_recipe
+from twin.calibration.study import StudySettings, calibrate
+from twin.calibration.tracking import CalibrationTracker, mlflow_key
 
 DEAD_LI = "Dead lithium fraction at reference current density"
 # One fitted parameter, a 12-cycle anode-free cell: each trial is a fraction of a second.

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from calibration.data import VOLTAGE_CURVE_FRACTIONS, CycleData, read_bdf_csv, read_cycle_summary_csv
-from calibration.objective import CalibrationObjective, FitTarget, TwinModel
-from calibration.search_space import RecipeError, recipe_from_dict
-from calibration.synthetic import simulate_dataset
+from twin.calibration.data import VOLTAGE_CURVE_FRACTIONS, CycleData, read_bdf_csv, read_cycle_summary_csv
+from twin.calibration.objective import CalibrationObjective, FitTarget, TwinModel
+from twin.calibration.search_space import RecipeError, recipe_from_dict
+from twin.calibration.synthetic import simulate_dataset
 from twin.design import CellDesign
 from twin.protocol import Protocol
 

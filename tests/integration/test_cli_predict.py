@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
+from twin.experiments.cli import main
 
 CYCLE_KEYS = {
     "cycle", "discharge_capacity_mAh_cm2", "coulombic_efficiency", "li_coulombic_efficiency",
@@ -65,7 +65,7 @@ def test_out_file_is_written_whole(tmp_path):
 
 
 def test_help_does_not_import_pybamm():
-    code = ("import sys; from experiments.cli import main\n"
+    code = ("import sys; from twin.experiments.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "assert 'pybamm' not in sys.modules and 'optuna' not in sys.modules, 'heavy import'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -7,9 +7,9 @@ import matplotlib.image
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
-from experiments.plots import DPI, comparison_figure, prediction_figure
-from experiments.sweep import DesignCase, RunSettings, predict_cases
+from twin.experiments.cli import main
+from twin.experiments.plots import DPI, comparison_figure, prediction_figure
+from twin.experiments.sweep import DesignCase, RunSettings, predict_cases
 from twin.design import CellDesign
 from twin.protocol import Protocol
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
+from twin.experiments.cli import main
 from twin.design import CellDesign
 from twin.protocol import Protocol
 from twin.simulation import SUMMARY_COLUMNS, predict_cycle_life

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
+from twin.experiments.cli import main
 from twin.anchoring import ANCHOR_TOLERANCE, AnchorCache, coin_cell_overrides, simulated_li_cu_ce, solve_anchor
 from twin.cell_parameters import parameter_values
 from twin.dendrite import assess_dendrite_risk

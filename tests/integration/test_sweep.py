@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.plots import sweep_heatmap_figure
-from experiments.sweep import journal_path, read_table
+from twin.experiments.plots import sweep_heatmap_figure
+from twin.experiments.sweep import journal_path, read_table
 
 NP_RATIOS = [0.0, 0.5, 1.0, 1.5]
 AREAL_CAPACITIES = [1.0, 2.0, 3.0]
@@ -34,7 +34,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def sweep_command(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "experiments.cli", "sweep", *GRID_ARGS, "--out", str(out), *extra]
+    return [sys.executable, "-m", "twin.experiments.cli", "sweep", *GRID_ARGS, "--out", str(out), *extra]
 
 
 def run_sweep_cli(out: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from calibration.baseline import GeometricFit, fit_geometric_baseline, mean_absolute_error
-from calibration.data import read_anode_free_table, select_cycles
+from twin.calibration.baseline import GeometricFit, fit_geometric_baseline, mean_absolute_error
+from twin.calibration.data import read_anode_free_table, select_cycles
 
 ANODE_FREE = Path(__file__).resolve().parents[2] / "fixtures" / "anode_free_cu_lfp_subset.csv"
 

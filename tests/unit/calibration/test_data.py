@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration import data
-from calibration.data import (
+from twin.calibration import data
+from twin.calibration.data import (
     CHARGE_CAPACITY_MAH,
     COULOMBIC_EFFICIENCY,
     CYCLE,
@@ -498,8 +498,8 @@ def test_cycle_data_holds_canonical_columns() -> None:
 
 def test_data_layer_imports_no_heavy_or_upper_layer_package() -> None:
     code = (
-        "import sys, calibration.data, calibration.baseline; "
-        "bad = [m for m in ('pybamm', 'casadi', 'click', 'optuna', 'mlflow', 'experiments') if m in sys.modules]; "
+        "import sys, twin.calibration.data, twin.calibration.baseline; "
+        "bad = [m for m in ('pybamm', 'casadi', 'click', 'optuna', 'mlflow', 'twin.experiments') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.objective import CAPACITY_SCALE_BOUNDS, FitTarget, best_scale, capacity_loss, simulated_retention
-from calibration.search_space import (
+from twin.calibration.objective import CAPACITY_SCALE_BOUNDS, FitTarget, best_scale, capacity_loss, simulated_retention
+from twin.calibration.search_space import (
     CELL_TYPES, DEAD_LI_FRACTION, SEI_RATE, DesignChoice, ParameterSpec, RecipeError, SearchSpace,
     default_search_space, load_recipe, recipe_from_dict,
 )
-from calibration.tracking import mlflow_key
+from twin.calibration.tracking import mlflow_key
 from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_values
 from twin.submodels.options import LithiumMetalOptions
 
@@ -121,7 +121,7 @@ def test_mlflow_keys_keep_units_readable():
 def test_polish_sampler_searches_where_the_best_trials_are():
     import optuna
 
-    from calibration.study import polish_sampler
+    from twin.calibration.study import polish_sampler
 
     space = SearchSpace((ParameterSpec("a", 1e-4, 1.0, log=True), ParameterSpec("b", 0.0, 10.0)))
     distributions = {"a": optuna.distributions.FloatDistribution(1e-4, 1.0, log=True),
@@ -162,7 +162,7 @@ def _frozen(number: int, loss: float, value: float):
 
 
 def test_ensemble_keeps_the_best_distinct_trials_and_weights_poorer_fits_down():
-    from calibration.forecast import select_members, weighted_quantile
+    from twin.calibration.forecast import select_members, weighted_quantile
 
     # one clearly best trial, a duplicate of it, and poorer fits beyond 1.5 x the best
     trials = [_frozen(0, 0.01, 1.0), _frozen(1, 0.01, 1.0), _frozen(2, 0.03, 2.0), _frozen(3, 0.06, 3.0),
@@ -180,7 +180,7 @@ def test_ensemble_keeps_the_best_distinct_trials_and_weights_poorer_fits_down():
 def test_forecast_end_of_life_quantiles_are_whole_cycles_or_null():
     import json
 
-    from calibration.forecast import Member, MemberCurve, build_forecast
+    from twin.calibration.forecast import Member, MemberCurve, build_forecast
 
     cycles = np.arange(1, 11)
     curves = [MemberCurve(Member(i, 0.01 * (i + 1), {"a": float(i)}, 1.0, 1.0), cycles, 1 - 0.03 * k * cycles,
@@ -195,7 +195,7 @@ def test_forecast_end_of_life_quantiles_are_whole_cycles_or_null():
 def test_a_study_refuses_other_data_cell_or_fit_window():
     import optuna
 
-    from calibration.study import CalibrationError, check_study_identity
+    from twin.calibration.study import CalibrationError, check_study_identity
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(study_name="x")
@@ -217,8 +217,8 @@ def test_a_study_refuses_other_data_cell_or_fit_window():
 
 def test_bad_storage_and_tracking_urls_fail_in_one_line_naming_the_option(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    from calibration.study import CalibrationError, make_storage
-    from calibration.tracking import CalibrationTracker
+    from twin.calibration.study import CalibrationError, make_storage
+    from twin.calibration.tracking import CalibrationTracker
 
     with pytest.raises(CalibrationError) as storage:
         make_storage("foo://bar")
@@ -231,7 +231,7 @@ def test_bad_storage_and_tracking_urls_fail_in_one_line_naming_the_option(tmp_pa
 
 
 def test_unknown_recipe_parameter_names_fail_before_any_trial():
-    from calibration.objective import check_parameter_names
+    from twin.calibration.objective import check_parameter_names
 
     recipe = load_recipe(RECIPES / "anode-free-cu-lfp.toml")
     check_parameter_names(recipe, recipe.design)  # the packaged recipe is fine

@@ -6,10 +6,10 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from experiments import sweep
-from experiments.cli import main
-from experiments.options import InputError, parse_float_list, parse_parameter_overrides
-from experiments.sweep import (
+from twin.experiments import sweep
+from twin.experiments.cli import main
+from twin.experiments.options import InputError, parse_float_list, parse_parameter_overrides
+from twin.experiments.sweep import (
     DesignCase, RunSettings, SweepError, case_from_spec, design_key, expand_grid, journal_path,
     load_finished, read_table, rows_to_table, run_sweep, write_table,
 )
