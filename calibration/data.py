@@ -48,6 +48,7 @@ from typing import IO, Any, NamedTuple, TypeAlias
 import numpy as np
 import pandas as pd
 
+from twin.errors import TwinInputError
 from twin.files import write_atomic
 
 PathLike: TypeAlias = str | os.PathLike[str]
@@ -111,7 +112,7 @@ MAX_LISTED = 5
 _MISSING_TEXT = frozenset({"", "nan", "na", "n/a", "null", "none", "#n/a"})
 
 
-class DataError(ValueError):
+class DataError(TwinInputError):
     """A data file (or data handed to a writer) that cannot be used, with every reason.
 
     ``problems`` lists each problem on its own; ``str(err)`` joins them into one

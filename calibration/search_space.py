@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from twin.errors import TwinInputError
+
 # Twin parameter names (twin/parameters/lithium_metal_anode.py).
 DEAD_LI_FRACTION = "Dead lithium fraction at reference current density"
 DEAD_LI_EXPONENT = "Dead lithium current-density exponent"
@@ -44,7 +46,7 @@ DESIGN_FIELDS = frozenset({
 })
 
 
-class RecipeError(ValueError):
+class RecipeError(TwinInputError):
     """A recipe or search space that cannot be used; the message names the entry."""
 
 

@@ -45,6 +45,7 @@ from twin.calibration.objective import (
 from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from twin.calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
+from twin.errors import TwinInputError
 from twin.protocol import Protocol
 
 DEFAULT_STORAGE = "sqlite:///twin-studies.db"
@@ -63,7 +64,7 @@ POLISH_MIN_SOURCE_TRIALS = 10
 MIN_FIT_POINTS = 2
 
 
-class CalibrationError(ValueError):
+class CalibrationError(TwinInputError):
     """A calibration that cannot run as asked (message names the problem)."""
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from twin.calibration.data import per_cycle_capacities, write_bdf_csv, write_cycle_summary_csv
 from twin.design import CellDesign
+from twin.errors import TwinInputError
 from twin.protocol import Protocol
 from twin.simulation import CellSimulator
 
@@ -32,7 +33,7 @@ VOLTAGE_NOISE_V_PER_UNIT = 1.0
 MAX_NOISE = 0.2
 
 
-class SyntheticDataError(ValueError):
+class SyntheticDataError(TwinInputError):
     """Bad settings for a synthetic dataset."""
 
 

@@ -90,9 +90,30 @@ def finite(value: float, name: str) -> float:
     return value
 
 
+# Library errors name API arguments; on the command line the same thing is a flag.
+ARGUMENT_FLAGS: dict[str, str] = {
+    "storage": "--storage",
+    "tracking_uri": "--tracking-uri",
+    "study_name": "--study",
+}
+
+
+def cli_message(err: BaseException) -> str:
+    """The one-line message of a library error, the argument it names given as its flag
+    (`ARGUMENT_FLAGS`) when the message starts with the argument's name."""
+    message = str(err)
+    argument = getattr(err, "argument", None)
+    flag = ARGUMENT_FLAGS.get(argument) if argument else None
+    if flag and message.startswith(f"{argument} "):
+        message = flag + message[len(argument):]
+    return message
+
+
 def handle_errors(func: Callable) -> Callable:
-    """Turn the twin's and calibration's errors into one-line messages and exit codes:
-    user mistakes exit 2 (usage), domain failures exit 1; never a traceback."""
+    """Turn errors into one-line messages and exit codes, by type, in one place:
+    `twin.errors.TwinInputError` (bad input) exits 2 (usage); `TwinRuntimeError`, the
+    solver's own errors and a library's ValueError exit 1; never a traceback."""
+    from twin.errors import TwinError, TwinInputError, solver_failure_types
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -100,19 +121,19 @@ def handle_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except click.ClickException:
             raise
-        except ValueError as err:
-            # Our own ValueErrors (DesignError, ProtocolError, DataError, RecipeError...)
-            # say what the user got wrong; one from a library is a failure, not a usage error.
-            if type(err).__module__.startswith(("twin", "calibration", "experiments")):
-                raise InputError(str(err)) from None
+        except TwinInputError as err:
+            raise InputError(cli_message(err)) from None
+        except TwinError as err:
+            raise click.ClickException(f"{type(err).__name__}: {cli_message(err)}") from None
+        except ValueError as err:  # from a library: a failure, not a usage error
             raise click.ClickException(f"{type(err).__name__}: {err}") from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except OSError as err:  # an output file or folder that cannot be written
             where = f" {err.filename}" if err.filename else ""
             raise click.ClickException(f"cannot write{where}: {err.strerror or err}") from None
-        except Exception as err:  # SimulationError and anything a solver throws
-            if type(err).__module__.startswith(("twin", "calibration", "pybamm")):
+        except Exception as err:
+            if isinstance(err, solver_failure_types()):
                 raise click.ClickException(f"{type(err).__name__}: {err}") from None
             raise
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from twin.errors import TwinInputError, solver_failure_types
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -82,7 +84,7 @@ ROW_EXTRAS = ("dendrite_risk",)
 NULLABLE_INT_COLUMNS = ("cycle_life", "last_cycle", "cycles_simulated")
 
 
-class SweepError(ValueError):
+class SweepError(TwinInputError):
     """A bad sweep request (grid value, output file, option); the message says which."""
 
 
@@ -443,11 +445,9 @@ def run_case(case: DesignCase, settings: RunSettings) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         prediction = predict_case(case, settings)
-    except ValueError:
+    except TwinInputError:
         raise
-    except Exception as err:  # noqa: BLE001 - only the twin's and the solver's failures
-        if not type(err).__module__.startswith(("twin", "pybamm", "casadi")):
-            raise
+    except solver_failure_types() as err:
         return failure_row(case, settings, f"{type(err).__name__}: {err}", time.perf_counter() - start)
     return summarize(case, settings, prediction)
 

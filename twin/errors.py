@@ -1,32 +1,92 @@
-"""Error types of the twin: one per kind of user mistake or failure.
+"""Error types of the twin, in one hierarchy.
 
-Each carries a message meant for a battery engineer, so the CLI can print it as is.
+Every error the twin (and its calibration and experiment layers) raises on purpose is a
+`TwinError`, in one of two branches:
+
+* `TwinInputError` (also a `ValueError`): the caller asked for something that cannot be
+  done -- a bad design, protocol, data file, recipe, sweep grid. The CLI prints the
+  message on one line and exits 2.
+* `TwinRuntimeError` (also a `RuntimeError`): a valid request failed while running -- a
+  solver that gave up. The CLI prints the message on one line and exits 1.
+
+Messages are meant for a battery engineer and name the *argument* of the Python API
+(``np_ratio``, ``storage``); the CLI maps an error's `argument` to its flag.
 """
+
+from __future__ import annotations
 
 
 class TwinError(Exception):
-    """Base class for every error the twin raises on purpose."""
+    """Base class for every error the twin raises on purpose.
+
+    Parameters
+    ----------
+    message
+        What went wrong, in one line.
+    argument
+        The name of the API argument (or design/protocol field) the message is about,
+        if any; the CLI uses it to name the matching flag.
+    """
+
+    exit_code: int = 1
+    """Exit code of the `twin` command when this error ends it."""
+
+    def __init__(self, message: str = "", *, argument: str | None = None) -> None:
+        self.argument = argument
+        super().__init__(message)
 
 
-class DesignError(TwinError, ValueError):
+class TwinInputError(TwinError, ValueError):
+    """Bad input (a user mistake): the command exits 2."""
+
+    exit_code = 2
+
+
+class TwinRuntimeError(TwinError, RuntimeError):
+    """A valid request that failed while running (solver, storage): the command exits 1."""
+
+    exit_code = 1
+
+
+class DesignError(TwinInputError):
     """An invalid cell design; the message names the field."""
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        super().__init__(f"invalid design: {field}: {message}")
+        super().__init__(f"invalid design: {field}: {message}", argument=field)
 
 
-class ProtocolError(TwinError, ValueError):
+class ProtocolError(TwinInputError):
     """An invalid cycling protocol; the message names the field."""
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        super().__init__(f"invalid protocol: {field}: {message}")
+        super().__init__(f"invalid protocol: {field}: {message}", argument=field)
 
 
-class OptionError(TwinError, ValueError):
+class OptionError(TwinInputError):
     """An unknown model option or option value."""
 
 
-class SimulationError(TwinError, RuntimeError):
+class SimulationError(TwinRuntimeError):
     """The solver failed in a way that is not an end of life."""
+
+
+def solver_failure_types() -> tuple[type[BaseException], ...]:
+    """Exception types that mean "the run failed", not "the request was wrong".
+
+    `TwinRuntimeError` plus PyBaMM's own error types when PyBaMM is loaded (looked up
+    in ``sys.modules`` so that asking never imports PyBaMM).
+    """
+    import sys
+
+    types: list[type[BaseException]] = [TwinRuntimeError]
+    pybamm = sys.modules.get("pybamm")
+    if pybamm is not None:
+        types += [getattr(pybamm, name) for name in _PYBAMM_ERRORS if hasattr(pybamm, name)]
+    return tuple(types)
+
+
+# PyBaMM's exception classes (pybamm.expression_tree.exceptions); none subclasses another.
+_PYBAMM_ERRORS = ("SolverError", "ModelError", "DomainError", "GeometryError", "ShapeError",
+                  "DiscretisationError", "OptionError")

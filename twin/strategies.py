@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twin.errors import TwinError
+from twin.errors import TwinInputError
 
 FAMILIES: dict[str, str] = {
     "host": "3D host",
@@ -61,7 +61,7 @@ FAMILIES: dict[str, str] = {
 }
 
 
-class StrategyError(TwinError, ValueError):
+class StrategyError(TwinInputError):
     """An invalid, unknown or incompatible strategy; the message names the problem."""
 
 

@@ -55,7 +55,7 @@ import pandas as pd
 import pybamm
 from pybamm.input.parameters.lithium_ion import Chen2020
 
-from twin.errors import TwinError
+from twin.errors import SimulationError, TwinInputError
 from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_values
 from twin.submodels import (
     AnodeThickness,
@@ -83,7 +83,7 @@ ELECTROLYTE_DENSITY_KG_M3 = 1200.0
 A_M2_PER_MA_CM2 = 10.0
 
 
-class TestCellError(TwinError, ValueError):
+class TestCellError(TwinInputError):
     """An invalid test-cell protocol or parameter; the message names the field."""
 
     __test__ = False  # not a pytest test class
@@ -320,7 +320,7 @@ class _Stepper:
             sol.t[-1], y, inputs=sol.all_inputs[-1])).ravel()[0])
 
 
-class TestCellSolverError(TwinError, RuntimeError):
+class TestCellSolverError(SimulationError):
     """The solver failed on a test cell (not a user mistake)."""
 
     __test__ = False
