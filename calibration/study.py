@@ -45,7 +45,7 @@ from twin.calibration.objective import (
 from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from twin.calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
-from twin.errors import TwinInputError
+from twin.errors import CalibrationError  # noqa: F401 - importable from here as before
 from twin.protocol import Protocol
 
 DEFAULT_STORAGE = "sqlite:///twin-studies.db"
@@ -62,10 +62,6 @@ POLISH_POPULATION = 4
 POLISH_MIN_SOURCE_TRIALS = 10
 # Fewer fitted points than this cannot constrain a fade curve.
 MIN_FIT_POINTS = 2
-
-
-class CalibrationError(TwinInputError):
-    """A calibration that cannot run as asked (message names the problem)."""
 
 
 @dataclass(frozen=True)

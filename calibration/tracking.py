@@ -108,7 +108,7 @@ class CalibrationTracker:
             else:
                 self.experiment_id = experiment.experiment_id
         except Exception as err:  # noqa: BLE001 - mlflow raises many kinds for a bad URI
-            from twin.calibration.study import CalibrationError
+            from twin.errors import CalibrationError
 
             cause = (str(err).strip().splitlines() or [type(err).__name__])[0].strip()
             raise CalibrationError(f"--tracking-uri {self.tracking_uri!r} is not a tracking URI MLflow can "

@@ -32,17 +32,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import pybamm
 
 from twin.design import CellDesign
 from twin.protocol import Protocol
-from twin.units import FARADAY_C_PER_MOL
+from twin.units import A_M2_PER_MA_CM2, FARADAY_C_PER_MOL, MA_CM2_PER_A_M2, SECONDS_PER_HOUR
 
 # 1 A/m2 = 0.1 mA/cm2
-MA_CM2_PER_A_M2 = 0.1
 
 
 def anion_transference_number(cation_transference_number: float) -> float:
@@ -117,11 +116,35 @@ class DendriteRisk:
     flag: bool
     reason: str
 
+    def with_threshold_factor(self, threshold_factor: float) -> DendriteRisk:
+        """This assessment with Chazalviel's limiting current raised by `threshold_factor`
+        (a separator's dendrite threshold). J* = 2 z F C0 D / (t_a L) and t_Sand ~ 1 / t_a^2:
+        a separator that raises J* by f acts like an anion transference number t_a / f
+        near the electrode, so Sand's time rises by f^2."""
+        if threshold_factor == 1.0:
+            return self
+        j_star = self.limiting_current_density_mA_cm2 * threshold_factor
+        t_sand = self.sand_time_s * threshold_factor**2
+        reason = risk_reason(self.charge_current_density_mA_cm2, j_star, self.charge_time_s, t_sand)
+        return replace(self, limiting_current_density_mA_cm2=j_star, sand_time_s=t_sand, flag=bool(reason),
+                       reason=reason)
+
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
         if math.isinf(self.sand_time_s):
             values["sand_time_s"] = None  # JSON has no infinity
         return values
+
+
+def risk_reason(charge_current_density: float, limiting_current_density: float,
+                charge_time_s: float, sand_time_s: float) -> str:
+    """Chazalviel's two criteria (current densities in the same unit): why a CC charge
+    risks dendrites, or "" when it does not."""
+    if charge_current_density > limiting_current_density:
+        return "charge current density above the limiting current density"
+    if sand_time_s < charge_time_s:
+        return "Sand's time shorter than the CC charge"
+    return ""
 
 
 def dendrite_risk(
@@ -138,12 +161,7 @@ def dendrite_risk(
     j_star = limiting_current_density_A_m2(concentration_mol_m3, diffusivity_m2_s, t_a,
                                            separator_thickness_m)
     t_sand = sands_time_s(concentration_mol_m3, diffusivity_m2_s, t_a, charge_current_density_A_m2)
-    if charge_current_density_A_m2 > j_star:
-        reason = "charge current density above the limiting current density"
-    elif t_sand < charge_time_s:
-        reason = "Sand's time shorter than the CC charge"
-    else:
-        reason = ""
+    reason = risk_reason(charge_current_density_A_m2, j_star, charge_time_s, t_sand)
     return DendriteRisk(
         limiting_current_density_mA_cm2=j_star * MA_CM2_PER_A_M2,
         sand_time_s=t_sand,
@@ -156,7 +174,7 @@ def dendrite_risk(
 
 def charge_current_density_A_m2(design: CellDesign, protocol: Protocol) -> float:
     """CC charge current density [A/m2] = C-rate x areal capacity (10 A/m2 per mA/cm2 per h)."""
-    return protocol.charge_rate_C * design.areal_capacity_mAh_cm2 * 10.0
+    return protocol.charge_rate_C * design.areal_capacity_mAh_cm2 * A_M2_PER_MA_CM2
 
 
 def assess_dendrite_risk(
@@ -189,5 +207,5 @@ def assess_dendrite_risk(
         cation_transference_number=value(param.t_plus(c, T)),
         separator_thickness_m=value(pybamm.Parameter("Separator thickness [m]")),
         charge_current_density_A_m2=charge_current_density_A_m2(design, protocol),
-        charge_time_s=3600.0 / protocol.charge_rate_C,
+        charge_time_s=SECONDS_PER_HOUR / protocol.charge_rate_C,
     )

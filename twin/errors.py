@@ -68,6 +68,10 @@ class OptionError(TwinInputError):
     """An unknown model option or option value."""
 
 
+class CalibrationError(TwinInputError):
+    """A calibration that cannot run as asked (message names the problem)."""
+
+
 class SimulationError(TwinRuntimeError):
     """The solver failed in a way that is not an end of life."""
 

@@ -1,0 +1,235 @@
+"""Cycling a cell with the full model: the PyBaMM experiment of a protocol and the
+simulator that runs it cycle after cycle.
+
+`CellSimulator` is the full run; `twin.fast.RepresentativeCycler` (a subclass) is the
+cycle-skipping run. Both answer `run_life` with a `twin.end_of_life.LifeOutcome`, which
+`twin.simulation.predict_cycle_life` judges the same way.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pybamm
+
+from twin.cycle_rows import SUMMARY_COLUMNS, cycle_rows
+from twin.design import CellDesign
+from twin.end_of_life import LifeOutcome, first_cycle_below
+from twin.errors import SimulationError
+from twin.model import build_model
+from twin.protocol import Protocol
+from twin.scenario import Scenario
+
+CHUNK_CYCLES = 25
+
+def cycle_steps(protocol: Protocol, cathode: str, checkup: bool = False) -> tuple[str, ...]:
+    """One cycle: CC-CV charge, rest, CC discharge, rest; a check-up cycle runs both
+    CC steps at the protocol's slow check-up rate."""
+    v_min, v_max = protocol.voltage_window(cathode)
+    charge_C = protocol.checkup_rate_C if checkup else protocol.charge_rate_C
+    discharge_C = protocol.checkup_rate_C if checkup else protocol.discharge_rate_C
+    steps = [
+        f"Charge at {charge_C} C until {v_max} V",
+        f"Hold at {v_max} V until {protocol.cv_cutoff_C} C",
+    ]
+    if protocol.rest_after_charge_min > 0:
+        steps.append(f"Rest for {protocol.rest_after_charge_min} minutes")
+    steps.append(f"Discharge at {discharge_C} C until {v_min} V")
+    if protocol.rest_after_discharge_min > 0:
+        steps.append(f"Rest for {protocol.rest_after_discharge_min} minutes")
+    return tuple(steps)
+
+
+def make_experiment(protocol: Protocol, cathode: str, cycles: int, first_cycle: int = 1) -> pybamm.Experiment:
+    """PyBaMM experiment: cycles `first_cycle` .. `first_cycle + cycles - 1` of the
+    protocol, check-up cycles where `protocol.is_checkup` says so."""
+    regular = cycle_steps(protocol, cathode)
+    checkup = cycle_steps(protocol, cathode, checkup=True) if protocol.checkup_every else regular
+    return pybamm.Experiment([
+        checkup if protocol.is_checkup(k) else regular for k in range(first_cycle, first_cycle + cycles)
+    ])
+
+
+def default_solver() -> pybamm.BaseSolver:
+    # Tight tolerances: Li conservation is checked to 1e-6 relative.
+    return pybamm.IDAKLUSolver(rtol=1e-7, atol=1e-9)
+
+
+@dataclass
+class CycleRun:
+    """What a run of cycles produced."""
+
+    summary: pd.DataFrame
+    time_series: pd.DataFrame | None
+    stopped_early: bool
+    message: str = ""
+
+
+@lru_cache(maxsize=16)
+def cached_model(cell_model: str, options: tuple[tuple[str, str], ...]) -> pybamm.BaseModel:
+    """Built models are reused: building takes seconds, Simulation never mutates them."""
+    return build_model(cell_model, dict(options))
+
+
+
+class CellSimulator:
+    """A design, protocol and model built once, then cycled in chunks on demand."""
+
+    def __init__(
+        self,
+        design: CellDesign,
+        protocol: Protocol,
+        cell_model: str = "spm",
+        options: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        chunk_cycles: int = CHUNK_CYCLES,
+        strategies: Sequence[Any] | None = None,
+    ) -> None:
+        self.design, self.protocol, self.cell_model = design, protocol, cell_model
+        self.model = cached_model(cell_model, tuple(sorted((options or {}).items())))
+        # Protection strategies (names or twin.strategies.Strategy) become parameter
+        # overrides; explicit `overrides` win over them (twin.scenario).
+        strategy = None
+        if strategies:
+            from twin.strategies import prepare
+
+            strategy = prepare(strategies)
+        self.scenario = Scenario(design, protocol, strategy, dict(overrides or {}))
+        self.strategy = strategy
+        self.parameter_values = self.scenario.parameter_values()
+        self.chunk_cycles = chunk_cycles
+        self._sims: dict[tuple[int, int], pybamm.Simulation] = {}
+
+    def _simulation(self, cycles: int, first_cycle: int = 1) -> pybamm.Simulation:
+        # With check-ups, chunks starting at a different phase of the check-up period
+        # are different experiments.
+        every = self.protocol.checkup_every
+        key = (cycles, (first_cycle - 1) % every if every else 0)
+        if key not in self._sims:
+            self._sims[key] = pybamm.Simulation(
+                self.model,
+                parameter_values=self.parameter_values,
+                experiment=make_experiment(self.protocol, self.design.cathode, cycles, first_cycle),
+                solver=default_solver(),
+            )
+        return self._sims[key]
+
+    def run(
+        self,
+        max_cycles: int,
+        stop: Callable[[pd.DataFrame], bool] | None = None,
+        keep_time_series: bool = False,
+        progress: Callable[[int], None] | None = None,
+        inputs: Mapping[str, float] | None = None,
+    ) -> CycleRun:
+        """Cycle until `max_cycles`, until `stop(summary)` is true after a chunk, or until
+        the cell can no longer complete a cycle (then `stopped_early`)."""
+        solution = None
+        done = 0
+        stopped_early = False
+        message = ""
+        while done < max_cycles:
+            n = min(self.chunk_cycles, max_cycles - done)
+            sim = self._simulation(n, done + 1)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    new = sim.solve(
+                        starting_solution=solution,
+                        save_at_cycles=None if keep_time_series else 10**9,
+                        calc_esoh=False,
+                        inputs=dict(inputs or {}),
+                    )
+            except pybamm.SolverError as err:
+                if solution is None:
+                    raise SimulationError(f"the solver failed in the first cycles: {err}") from err
+                stopped_early, message = True, f"solver failed after cycle {done}: {err}"
+                break
+            cycles_now = len(new.summary_variables.cycles) if new.summary_variables.cycles else 0
+            solution = new
+            if progress is not None:
+                progress(cycles_now - done)
+            if cycles_now < done + n:
+                stopped_early = True
+                message = f"the cell could not complete cycle {cycles_now + 1}"
+                done = cycles_now
+                break
+            done = cycles_now
+            if stop is not None and stop(self._summary(solution)):
+                break
+        if solution is None:
+            raise SimulationError("no cycle was simulated")
+        summary = self._summary(solution)
+        if stopped_early and len(summary):
+            # the last, unfinished cycle is not a cycle
+            last = summary.iloc[-1]
+            if last["discharge_capacity_mAh_cm2"] <= 0:
+                summary = summary.iloc[:-1]
+        series = self._time_series(solution) if keep_time_series else None
+        return CycleRun(summary, series, stopped_early, message)
+
+    def _summary(self, solution: pybamm.Solution) -> pd.DataFrame:
+        sv = solution.summary_variables
+
+        def end(name: str) -> np.ndarray:
+            return np.asarray(sv[name], dtype=float)
+
+        def change(name: str) -> np.ndarray:
+            return np.asarray(sv["Change in " + name[0].lower() + name[1:]], dtype=float)
+
+        plated = change("Cumulative lithium plated [mol.m-2]")
+        df = pd.DataFrame({"cycle": np.arange(1, len(plated) + 1), **cycle_rows(
+            areal_capacity_mAh_cm2=self.design.areal_capacity_mAh_cm2,
+            plated_mol_m2=plated,
+            stripped_mol_m2=change("Cumulative lithium stripped [mol.m-2]"),
+            lost_mol_m2=change("Dead lithium [mol.m-2]") + change("Li-metal SEI lithium [mol.m-2]"),
+            active_li_mol_m2=end("Active lithium metal [mol.m-2]"),
+            dead_li_mol_m2=end("Dead lithium [mol.m-2]"),
+            sei_li_mol_m2=end("Li-metal SEI lithium [mol.m-2]"),
+            cathode_li_mol_m2=end("Lithium in positive electrode [mol.m-2]"),
+            total_li_mol_m2=end("Total lithium [mol.m-2]"),
+            anode_thickness_m=end("Anode thickness [m]"),
+            swelling_pct=end("Swelling [%]"),
+            electrolyte_kg_m2=end("Electrolyte mass [kg.m-2]"),
+            wetting_fraction=end("Electrolyte wetting fraction"),
+            surface_area_factor=end("Li-metal surface area factor"),
+        ), "simulated": True})
+        df["checkup"] = [self.protocol.is_checkup(int(k)) for k in df["cycle"]]
+        return df[SUMMARY_COLUMNS]
+
+    def run_life(self, eol_fraction: float, max_cycles: int, *, progress: Callable[[int], None] | None = None,
+                 inputs: Mapping[str, float] | None = None, keep_time_series: bool = False) -> LifeOutcome:
+        """The full run: every cycle simulated, until the first below `eol_fraction` x the
+        first capacity, a cycle the cell cannot complete, or `max_cycles`."""
+        run = self.run(max_cycles, stop=lambda s: first_cycle_below(s, eol_fraction) is not None,
+                       keep_time_series=keep_time_series, progress=progress, inputs=inputs)
+        summary = run.summary
+        if summary.empty:
+            raise SimulationError("the cell did not complete a single cycle: " + run.message)
+        # A run that stopped early could not finish the next cycle (it delivered ~0).
+        failed = int(summary["cycle"].iloc[-1]) + 1 if run.stopped_early else None
+        return LifeOutcome(cycles=summary, below_cycle=first_cycle_below(summary, eol_fraction),
+                           failed_cycle=failed, notes=[run.message] if run.message else [],
+                           time_series=run.time_series)
+
+    def _time_series(self, solution: pybamm.Solution) -> pd.DataFrame:
+        frames = []
+        for k, cycle in enumerate(solution.cycles, start=1):
+            if cycle is None:
+                continue
+            frames.append(pd.DataFrame({
+                "cycle": k,
+                "time_s": cycle["Time [s]"].entries,
+                "voltage_V": cycle["Voltage [V]"].entries,
+                "current_A": cycle["Current [A]"].entries,
+                "active_li_mol_m2": cycle["Active lithium metal [mol.m-2]"].entries,
+                "anode_thickness_um": cycle["Anode thickness [m]"].entries * 1e6,
+            }))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+

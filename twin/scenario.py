@@ -1,0 +1,111 @@
+"""A scenario: what one prediction is asked about, turned into a model's inputs.
+
+A `Scenario` holds a design, its protocol, the protection strategies (combined and
+anchored) and explicit parameter overrides. It is the one place where these become
+PyBaMM parameter values and the dendrite-risk assessment (with the strategies'
+dendrite threshold): full and cycle-skipping runs, the CLI and sweeps all go through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from twin.design import CellDesign
+from twin.protocol import Protocol
+
+if TYPE_CHECKING:
+    import pybamm
+
+    from twin.dendrite import DendriteRisk
+    from twin.strategies import CombinedStrategy, Strategy
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """One cell asked about: design (at its test temperature), protocol, strategy and
+    explicit overrides (PyBaMM parameter name -> value, or "[input]").
+
+    Build it with `Scenario.build`, which applies the protocol's test temperature and
+    prepares the strategies.
+    """
+
+    design: CellDesign
+    protocol: Protocol
+    strategy: CombinedStrategy | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    inputs: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, design: CellDesign, protocol: Protocol | None = None,
+              strategies: Sequence[str | Strategy] | None = None,
+              overrides: Mapping[str, Any] | None = None,
+              inputs: Mapping[str, float] | None = None) -> Scenario:
+        """The scenario of a prediction request.
+
+        Parameters
+        ----------
+        design, protocol
+            The cell and how it is cycled (None: the default protocol). A protocol
+            temperature [degC] replaces the design's.
+        strategies
+            Protection strategies (preset names or `twin.strategies.Strategy` objects),
+            combined and anchored by `twin.strategies.prepare`; None or empty: none.
+        overrides
+            Parameter values that win over the design's and the strategies'.
+        inputs
+            Values of parameters given as "[input]".
+        """
+        protocol = protocol or Protocol()
+        if protocol.temperature_degC is not None:
+            design = replace(design, temperature_degC=protocol.temperature_degC)
+        strategy = None
+        if strategies:
+            from twin.strategies import prepare
+
+            strategy = prepare(strategies)
+        return cls(design, protocol, strategy, dict(overrides or {}), dict(inputs or {}))
+
+    @cached_property
+    def parameter_overrides(self) -> dict[str, Any]:
+        """The strategies' parameter changes for this design, then the explicit
+        overrides (which win)."""
+        if self.strategy is None:
+            return dict(self.overrides)
+        from twin.strategies import full_cell_overrides
+
+        return {**full_cell_overrides(self.strategy, self.design, self.protocol), **self.overrides}
+
+    def parameter_values(self, extra: Mapping[str, Any] | None = None) -> pybamm.ParameterValues:
+        """PyBaMM parameter values of the scenario (`extra` overrides on top)."""
+        from twin.cell_parameters import parameter_values
+
+        return parameter_values(self.design, self.protocol, {**self.parameter_overrides, **(extra or {})})
+
+    @property
+    def dendrite_threshold_factor(self) -> float:
+        """How much the strategies raise Chazalviel's limiting current (1: not at all)."""
+        return 1.0 if self.strategy is None else self.strategy.dendrite_threshold_factor
+
+    def dendrite_risk(self, values: pybamm.ParameterValues | None = None) -> DendriteRisk | None:
+        """Chazalviel dendrite risk of the CC charge, the strategies' threshold applied;
+        None when an electrolyte parameter is an "[input]" without a value.
+
+        `values`: the parameter values to read the electrolyte from (default: the
+        scenario's own; pass a simulator's to avoid building them again)."""
+        from twin.dendrite import assess_dendrite_risk
+
+        try:
+            risk = assess_dendrite_risk(self.design, self.protocol,
+                                        self.parameter_values() if values is None else values,
+                                        inputs=self.inputs)
+        except KeyError:
+            return None
+        return risk.with_threshold_factor(self.dendrite_threshold_factor)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the strategies have to say about how they were combined."""
+        return [] if self.strategy is None else list(self.strategy.notes)
