@@ -35,7 +35,8 @@ from scipy.optimize import brentq
 
 import twin
 from twin.files import write_atomic
-from twin.strategies import CombinedStrategy, Strategy, StrategyError, combine
+from twin.strategies.combination import CombinedStrategy, combine
+from twin.strategies.schema import Strategy, StrategyError
 from twin.test_cells import A_M2_PER_MA_CM2, LiCuTest, coin_cell_parameter_values, run_li_cu
 
 # The issue's requirement is 0.05 percentage points; the solver goes much tighter.
@@ -172,7 +173,7 @@ def cache_dir() -> Path:
 def code_version() -> str:
     """The package version plus a hash of the sources that decide a simulated CE."""
     root = Path(twin.__file__).parent
-    files = [root / "test_cells.py", root / "anchoring.py", root / "strategies.py",
+    files = [root / "test_cells.py", root / "anchoring.py", *sorted((root / "strategies").glob("*.py")),
              root / "parameters" / "lithium_metal_anode.py", *sorted((root / "submodels").glob("*.py"))]
     digest = hashlib.sha256()
     for path in files:

@@ -23,7 +23,7 @@ cited paper says the strategy does, not fitted values.
 
 from __future__ import annotations
 
-from twin.strategies import CEAnchor, Strategy, with_family_defaults
+from twin.strategies.schema import CEAnchor, Strategy, with_family_defaults
 
 TABLE_SOURCE = ("Yan, Zeng, Liu, Shu, Zeng, Energy Materials 3, 300002 (2023), Table 1 row {row} "
                 "(Li||Cu CE as reported)")

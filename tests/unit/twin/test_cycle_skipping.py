@@ -1,0 +1,127 @@
+"""The cycle-skipping integrator on a synthetic cycle map (no PyBaMM): it must find the
+same end of life as cycling every cycle, while simulating far fewer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.cycle_rows import SUMMARY_COLUMNS, cycle_rows
+from twin.cycle_skipping import (
+    ACTIVE, AREA, CATHODE, DEAD, ELECTROLYTE, SEI, CycleResult, fill_skipped_cycles, run_cycle_skipping,
+)
+from twin.design import CellDesign
+from twin.protocol import Protocol
+from twin.units import mol_per_m2_from_mAh_per_cm2
+
+
+class LossyCell:
+    """A cell whose every cycle plates all the cathode's Li and loses a fraction of a
+    cycle's Li (2/3 dead, 1/3 SEI; the loss grows with the dead Li, so the map is not
+    linear); the discharge strips back what the anode holds, up to the cathode's
+    capacity. Capacity is flat while excess Li lasts, then fades: a knee."""
+
+    def __init__(self, np_ratio: float = 1.0, loss_fraction: float = 0.01, checkup_every: int = 0) -> None:
+        self.design = CellDesign(np_ratio=np_ratio)
+        self.protocol = Protocol(checkup_every=checkup_every)
+        self.q = mol_per_m2_from_mAh_per_cm2(self.design.areal_capacity_mAh_cm2)
+        self.loss_fraction = loss_fraction
+        self.initial_state = np.array([np_ratio * self.q, 0.0, 0.0, 0.0, 1.0, 0.05, self.q])
+        self.maximum_area_factor = 5.0
+        self.calls = 0
+
+    def cycle(self, state: np.ndarray, checkup: bool = False) -> CycleResult | None:
+        self.calls += 1
+        s = state
+        plated = s[CATHODE]
+        loss = self.loss_fraction * plated * (1 + 0.5 * s[DEAD] / self.q)
+        on_anode = s[ACTIVE] + plated - loss
+        if on_anode <= 0:
+            return None
+        stripped = min(self.q, on_anode)
+        end = s.copy()
+        end[ACTIVE] = on_anode - stripped
+        end[DEAD] += 2 / 3 * loss
+        end[SEI] += 1 / 3 * loss
+        end[ELECTROLYTE] -= 1e-5
+        end[CATHODE] = stripped
+        row = {"cycle": 1, **cycle_rows(
+            areal_capacity_mAh_cm2=self.design.areal_capacity_mAh_cm2, plated_mol_m2=plated,
+            stripped_mol_m2=stripped, lost_mol_m2=loss, active_li_mol_m2=end[ACTIVE], dead_li_mol_m2=end[DEAD],
+            sei_li_mol_m2=end[SEI], cathode_li_mol_m2=end[CATHODE], total_li_mol_m2=float(end[[0, 1, 2, 3, 6]].sum()),
+            anode_thickness_m=1e-5, swelling_pct=0.0, electrolyte_kg_m2=end[ELECTROLYTE], wetting_fraction=1.0,
+            surface_area_factor=end[AREA]), "simulated": True, "checkup": checkup}
+        return CycleResult(row, end)
+
+    def project(self, state: np.ndarray) -> np.ndarray:
+        state = state.copy()
+        if state[ACTIVE] < 0:
+            state[CATHODE] += state[ACTIVE]
+            state[ACTIVE] = 0.0
+        state[[DEAD, SEI]] = np.maximum(state[[DEAD, SEI]], 0.0)
+        state[CATHODE] = min(max(state[CATHODE], 0.0), self.q)
+        return state
+
+
+def every_cycle(cell: LossyCell, eol_fraction: float, max_cycles: int) -> list[dict]:
+    """Reference: cycle after cycle from the exact end state, until below eol."""
+    rows, state = [], cell.initial_state
+    for k in range(1, max_cycles + 1):
+        result = cell.cycle(state)
+        rows.append({**result.row, "cycle": k})
+        state = result.end_state
+        if result.row["discharge_capacity_mAh_cm2"] < eol_fraction * rows[0]["discharge_capacity_mAh_cm2"]:
+            break
+    return rows
+
+
+@pytest.mark.parametrize(("np_ratio", "loss_fraction"), [(1.0, 0.01), (2.0, 0.004), (0.5, 0.005)])
+def test_cycle_skipping_finds_the_end_of_life_of_cycling_every_cycle(np_ratio, loss_fraction):
+    reference = every_cycle(LossyCell(np_ratio, loss_fraction), 0.8, 5000)
+    cell = LossyCell(np_ratio, loss_fraction)
+    outcome = run_cycle_skipping(cell, 0.8, 5000)
+    life = reference[-1]["cycle"]
+    assert outcome.below_cycle == life
+    assert outcome.failed_cycle is None
+    # far fewer cycles simulated than cycled (the knee and the end of life are resolved)
+    assert outcome.simulated_cycles == cell.calls < life / 3
+    table = outcome.cycles
+    assert list(table.columns) == SUMMARY_COLUMNS
+    assert table["cycle"].tolist() == list(range(1, outcome.below_cycle + 1))
+    assert table["simulated"].iloc[0] and table["simulated"].iloc[-1] and not table["simulated"].all()
+    # capacity at every cycle (interpolated ones too) within 1 % of the reference
+    q_ref = np.array([r["discharge_capacity_mAh_cm2"] for r in reference])
+    n = min(len(q_ref), len(table))
+    assert np.abs(table["discharge_capacity_mAh_cm2"].to_numpy()[:n] - q_ref[:n]).max() < 0.01 * q_ref[0]
+
+
+def test_cycle_skipping_stops_at_max_cycles_alive():
+    cell = LossyCell(2.0, 0.004)
+    outcome = run_cycle_skipping(cell, 0.8, 50)
+    assert outcome.below_cycle is None and outcome.failed_cycle is None
+    assert outcome.cycles["cycle"].iloc[-1] == 50
+
+
+def test_check_up_cycles_are_always_simulated():
+    cell = LossyCell(1.0, 0.01, checkup_every=20)
+    outcome = run_cycle_skipping(cell, 0.8, 5000)
+    checkups = outcome.cycles[outcome.cycles["checkup"]]
+    assert len(checkups) and checkups["simulated"].all()
+    assert (checkups["cycle"] % 20 == 0).all()
+
+
+def test_non_positive_tolerances_are_refused():
+    from twin.errors import SimulationError
+
+    with pytest.raises(SimulationError, match="tolerances must be positive"):
+        run_cycle_skipping(LossyCell(), 0.8, 10, tolerance=0.0)
+
+
+def test_skipped_cycles_are_interpolated_between_simulated_ones():
+    protocol = Protocol()
+    rows = {k: {**{c: float(k) for c in SUMMARY_COLUMNS}, "cycle": k, "simulated": True, "checkup": False}
+            for k in (1, 5)}
+    table = fill_skipped_cycles(rows, 5, protocol)
+    assert table["cycle"].tolist() == [1, 2, 3, 4, 5]
+    assert table["discharge_capacity_mAh_cm2"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert table["simulated"].tolist() == [True, False, False, False, True]
