@@ -22,10 +22,11 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from twin.design import CellDesign
 from twin.errors import TwinInputError
 
 # Twin parameter names (twin/parameters/lithium_metal_anode.py).
@@ -39,11 +40,8 @@ LAYER_BRUGGEMAN = "Dead lithium layer Bruggeman exponent"
 
 CELL_TYPES = ("anode-free", "full-cell")
 SAMPLERS = ("tpe", "cmaes", "random")
-DESIGN_FIELDS = frozenset({
-    "cathode", "areal_capacity_mAh_cm2", "np_ratio", "electrolyte_g_per_Ah",
-    "separator_thickness_um", "separator_porosity", "electrode_area_cm2", "layers",
-    "temperature_degC", "copper_foil_um", "aluminium_foil_um",
-})
+# A recipe's [design] table may set any CellDesign field (declared once, in twin.design).
+DESIGN_FIELDS = frozenset(f.name for f in fields(CellDesign))
 
 
 class RecipeError(TwinInputError):

@@ -18,44 +18,50 @@ from twin.files import write_atomic
 FORMATS = ("table", "json", "csv")
 
 
-def design_options(func: Callable) -> Callable:
-    """--cathode, --np-ratio, --areal-capacity, --electrolyte-amount and the stack."""
-    options = [
-        click.option("--cathode", default="NMC811", show_default=True,
-                     type=click.Choice(["NMC811", "LFP"], case_sensitive=False),
-                     help="Cathode chemistry."),
-        click.option("--np-ratio", type=float, default=2.0, show_default=True,
-                     help="Li-metal capacity / cathode capacity; 0 = anode-free."),
-        click.option("--areal-capacity", type=float, default=4.0, show_default=True,
-                     help="Cathode areal capacity [mAh/cm2]."),
-        click.option("--electrolyte-amount", type=float, default=3.0, show_default=True,
-                     help="Electrolyte amount [g/Ah]."),
-        click.option("--temperature", type=float, default=25.0, show_default=True,
-                     help="Cell temperature [degC]."),
-    ]
-    for option in reversed(options):
-        func = option(func)
+def field_option(cls: type, name: str) -> Callable[[Callable], Callable]:
+    """The CLI option of field `name` of `twin.design.CellDesign` or `twin.protocol.Protocol`,
+    generated from the field's `FieldSpec` (flag, type, default, unit, help)."""
+    from twin.field_specs import field_defaults, field_specs
+
+    spec = field_specs(cls)[name]
+    if spec.flag is None:
+        raise ValueError(f"{cls.__name__}.{name} has no CLI flag")
+    if spec.check == "choice":
+        kind: Any = click.Choice(list(spec.choices), case_sensitive=False)
+    elif spec.check == "count":
+        kind = click.IntRange(spec.minimum, spec.maximum)
+    else:
+        kind = float
+    return click.option(spec.flag, type=kind, default=field_defaults(cls)[name], show_default=True,
+                        help=spec.help_text())
+
+
+def _apply(func: Callable, cls: type, names: tuple[str, ...]) -> Callable:
+    for name in reversed(names):
+        func = field_option(cls, name)(func)
     return func
+
+
+def design_options(func: Callable) -> Callable:
+    """--cathode, --np-ratio, --areal-capacity, --electrolyte-amount, --temperature."""
+    from twin.design import CellDesign
+
+    return _apply(func, CellDesign, ("cathode", "np_ratio", "areal_capacity_mAh_cm2", "electrolyte_g_per_Ah",
+                                     "temperature_degC"))
 
 
 def stack_options(func: Callable) -> Callable:
     """--electrode-area, --layers, --separator-thickness: the pouch cell around the design."""
-    func = click.option("--separator-thickness", type=float, default=12.0, show_default=True,
-                        help="Separator thickness [um].")(func)
-    func = click.option("--layers", type=click.IntRange(1, 1000), default=10, show_default=True,
-                        help="Unit cells stacked in parallel (pouch).")(func)
-    func = click.option("--electrode-area", type=float, default=25.0, show_default=True,
-                        help="Electrode area of one layer [cm2].")(func)
-    return func
+    from twin.design import CellDesign
+
+    return _apply(func, CellDesign, ("electrode_area_cm2", "layers", "separator_thickness_um"))
 
 
 def protocol_options(func: Callable) -> Callable:
     """--charge-rate, --discharge-rate [C]."""
-    func = click.option("--discharge-rate", type=float, default=0.5, show_default=True,
-                        help="CC discharge rate [C].")(func)
-    func = click.option("--charge-rate", type=float, default=0.3, show_default=True,
-                        help="CC charge rate [C] (then CV to C/20).")(func)
-    return func
+    from twin.protocol import Protocol
+
+    return _apply(func, Protocol, ("charge_rate_C", "discharge_rate_C"))
 
 
 def output_options(func: Callable) -> Callable:

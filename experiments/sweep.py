@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import inspect
 import io
+import itertools
 import json
 import math
 import multiprocessing
@@ -132,12 +133,20 @@ class SweepResult:
 
 # ---------------------------------------------------------------- grid expansion
 
-AXIS_FIELDS = {
-    "np_ratio": "design",
-    "areal_capacity_mAh_cm2": "design",
-    "electrolyte_g_per_Ah": "design",
-    "charge_rate_C": "protocol",
-}
+def axis_fields() -> dict[str, str]:
+    """Every field a sweep can vary -> "design" or "protocol": the numeric fields of
+    CellDesign and Protocol (declared once, with their units and bounds, in twin.design
+    and twin.protocol)."""
+    from twin.design import CellDesign
+    from twin.field_specs import numeric_fields
+    from twin.protocol import Protocol
+
+    return {**{name: "design" for name in numeric_fields(CellDesign)},
+            **{name: "protocol" for name in numeric_fields(Protocol)}}
+
+
+# The four axes of the `twin sweep` grid options (N:P varying fastest).
+GRID_AXES = ("np_ratio", "areal_capacity_mAh_cm2", "electrolyte_g_per_Ah", "charge_rate_C")
 
 
 def _unique(values: Iterable[Any]) -> list[Any]:
@@ -159,17 +168,31 @@ def _check_axis_values(name: str, values: Sequence[Any], base_design: CellDesign
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise SweepError(f"{name}: {value!r} is not a finite number")
+        field_value = _axis_value(name, value)
         try:
-            if AXIS_FIELDS[name] == "design":
+            if axis_fields()[name] == "design":
                 # judge the value on its own first (N:P x areal capacity is checked per case)
                 trial = {"np_ratio": 0.0} if name == "areal_capacity_mAh_cm2" else {}
-                dataclasses.replace(base_design, **trial, **{name: float(value)})
+                dataclasses.replace(base_design, **trial, **{name: field_value})
             else:
-                dataclasses.replace(base_protocol, **{name: float(value)})
+                dataclasses.replace(base_protocol, **{name: field_value})
         except TwinError as err:
             if name == "np_ratio" and "foil" in str(err):
                 continue  # depends on the areal capacity: judged per case below
             raise SweepError(f"{name} = {value}: {err}") from None
+
+
+def _axis_value(name: str, value: float) -> float | int:
+    """A grid value as its field takes it: a whole number for a count (layers)."""
+    from twin.design import CellDesign
+    from twin.field_specs import field_specs
+
+    spec = field_specs(CellDesign).get(name)
+    if spec is not None and spec.check == "count":
+        if float(value) != int(value):
+            raise SweepError(f"{name}: {value!r} is not a whole number")
+        return int(value)
+    return float(value)
 
 
 def expand_grid(
@@ -180,37 +203,45 @@ def expand_grid(
     electrolyte_g_per_Ah: Sequence[float],
     charge_rates_C: Sequence[float],
     strategies: Sequence[str] = (NO_STRATEGY,),
+    axes: Mapping[str, Sequence[float]] | None = None,
 ) -> list[DesignCase]:
     """Every combination of the axis values, N:P varying fastest; raises SweepError
-    naming the first bad value. Repeated values count once."""
-    axes = {
+    naming the first bad value. Repeated values count once.
+
+    `axes`: more axes, any numeric CellDesign or Protocol field (`axis_fields`) ->
+    values; they vary slower than the four grid axes (the last given slowest)."""
+    grid = {
         "np_ratio": _unique(np_ratios),
         "areal_capacity_mAh_cm2": _unique(areal_capacities_mAh_cm2),
         "electrolyte_g_per_Ah": _unique(electrolyte_g_per_Ah),
         "charge_rate_C": _unique(charge_rates_C),
     }
-    for name, values in axes.items():
+    legal = axis_fields()
+    for name, values in (axes or {}).items():
+        if name in grid:
+            raise SweepError(f"{name}: already a grid axis (give its values there)")
+        if name not in legal:
+            raise SweepError(f"{name}: not a numeric design or protocol field (known: {', '.join(legal)})")
+        grid[name] = _unique(values)
+    for name, values in grid.items():
         _check_axis_values(name, values, base_design, base_protocol)
     strategy_values = _unique(_normalise_strategy(s) for s in strategies) or [NO_STRATEGY]
     from twin.errors import TwinError
 
+    names = list(grid)
     cases = []
-    for strategy in strategy_values:
-        for rate in axes["charge_rate_C"]:
-            for electrolyte in axes["electrolyte_g_per_Ah"]:
-                for capacity in axes["areal_capacity_mAh_cm2"]:
-                    for np_ratio in axes["np_ratio"]:
-                        try:
-                            design = dataclasses.replace(
-                                base_design, np_ratio=float(np_ratio),
-                                areal_capacity_mAh_cm2=float(capacity),
-                                electrolyte_g_per_Ah=float(electrolyte))
-                        except TwinError as err:
-                            raise SweepError(
-                                f"np_ratio = {np_ratio} with areal_capacity_mAh_cm2 = {capacity}: {err}"
-                            ) from None
-                        protocol = dataclasses.replace(base_protocol, charge_rate_C=float(rate))
-                        cases.append(DesignCase(design, protocol, strategy))
+    # itertools.product varies its last argument fastest: N:P, then the others in order.
+    for strategy, *reversed_values in itertools.product(strategy_values, *(grid[n] for n in reversed(names))):
+        values = dict(zip(reversed(names), reversed_values))
+        design_changes = {n: _axis_value(n, v) for n, v in values.items() if legal[n] == "design"}
+        protocol_changes = {n: _axis_value(n, v) for n, v in values.items() if legal[n] == "protocol"}
+        try:
+            design = dataclasses.replace(base_design, **design_changes)
+        except TwinError as err:
+            raise SweepError(f"np_ratio = {values['np_ratio']} with areal_capacity_mAh_cm2 = "
+                             f"{values['areal_capacity_mAh_cm2']}: {err}") from None
+        protocol = dataclasses.replace(base_protocol, **protocol_changes)
+        cases.append(DesignCase(design, protocol, strategy))
     return cases
 
 
@@ -342,7 +373,7 @@ def design_key(case: DesignCase, settings: RunSettings) -> str:
 
 def case_inputs(case: DesignCase, settings: RunSettings) -> dict[str, Any]:
     d, p = case.design, case.protocol
-    return {
+    row = {
         KEY_COLUMN: design_key(case, settings),
         "label": case.label,
         "cathode": d.cathode,
@@ -358,6 +389,11 @@ def case_inputs(case: DesignCase, settings: RunSettings) -> dict[str, Any]:
         "eol_fraction": settings.eol_fraction,
         "max_cycles": settings.max_cycles,
     }
+    # a field varied beyond the standard columns (an extra sweep axis) gets its own column
+    for name, value in {**_requested_fields(d), **_requested_fields(p)}.items():
+        if name in axis_fields():
+            row.setdefault(name, value)
+    return row
 
 
 def summarize(case: DesignCase, settings: RunSettings, prediction: Prediction) -> dict[str, Any]:

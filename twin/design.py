@@ -6,11 +6,11 @@ into PyBaMM parameter values.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from twin.errors import DesignError
+from twin.field_specs import spec_field, validate_fields
 from twin.units import dense_li_thickness_m
 
 CATHODES: dict[str, str] = {
@@ -32,17 +32,29 @@ class CellDesign:
     (Li plated on bare Cu). The cathode is made lithiated, so all foil Li is excess.
     """
 
-    cathode: str = "NMC811"
-    areal_capacity_mAh_cm2: float = 4.0
-    np_ratio: float = 2.0
-    electrolyte_g_per_Ah: float = 3.0
-    separator_thickness_um: float = 12.0
-    separator_porosity: float = 0.47
-    electrode_area_cm2: float = 25.0
-    layers: int = 10
-    temperature_degC: float = 25.0
-    copper_foil_um: float = 8.0
-    aluminium_foil_um: float = 12.0
+    cathode: str = spec_field("NMC811", unit="", help="Cathode chemistry", check="choice",
+                              choices=tuple(CATHODES), noun="chemistry", flag="--cathode")
+    areal_capacity_mAh_cm2: float = spec_field(4.0, unit="mAh/cm2", help="Cathode areal capacity",
+                                               minimum=0.1, maximum=12.0, allow_zero=False,
+                                               flag="--areal-capacity")
+    np_ratio: float = spec_field(2.0, unit="", help="Li-metal capacity / cathode capacity; 0 = anode-free",
+                                 minimum=0.0, maximum=100.0, flag="--np-ratio")
+    electrolyte_g_per_Ah: float = spec_field(3.0, unit="g/Ah", help="Electrolyte amount", minimum=0.3,
+                                             maximum=200.0, allow_zero=False, flag="--electrolyte-amount")
+    separator_thickness_um: float = spec_field(12.0, unit="um", help="Separator thickness", minimum=2.0,
+                                               maximum=100.0, allow_zero=False, flag="--separator-thickness")
+    separator_porosity: float = spec_field(0.47, unit="", help="Separator porosity", minimum=0.2, maximum=0.9,
+                                           allow_zero=False)
+    electrode_area_cm2: float = spec_field(25.0, unit="cm2", help="Electrode area of one layer", minimum=0.1,
+                                           maximum=10_000.0, allow_zero=False, flag="--electrode-area")
+    layers: int = spec_field(10, unit="", help="Unit cells stacked in parallel (pouch)", check="count",
+                             minimum=1, maximum=1000, flag="--layers")
+    temperature_degC: float = spec_field(25.0, unit="degC", help="Cell temperature", check="range",
+                                         minimum=-30, maximum=80, flag="--temperature")
+    copper_foil_um: float = spec_field(8.0, unit="um", help="Copper current collector thickness",
+                                       minimum=1.0, maximum=50.0)
+    aluminium_foil_um: float = spec_field(12.0, unit="um", help="Aluminium current collector thickness",
+                                          minimum=1.0, maximum=50.0)
 
     def __post_init__(self) -> None:
         validate_design(self)
@@ -73,42 +85,10 @@ class CellDesign:
         return cls(**values)
 
 
-def _require_number(name: str, value: Any, *, minimum: float, maximum: float,
-                    allow_zero: bool = True) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DesignError(name, f"must be a number, got {value!r}")
-    if math.isnan(value) or math.isinf(value):
-        raise DesignError(name, f"must be a finite number, got {value}")
-    if value < 0:
-        raise DesignError(name, f"must not be negative, got {value}")
-    if value == 0 and not allow_zero:
-        raise DesignError(name, "must be greater than zero")
-    if not minimum <= value <= maximum:
-        raise DesignError(name, f"must lie between {minimum} and {maximum}, got {value}")
-
-
 def validate_design(design: CellDesign) -> None:
-    """Raise DesignError naming the first invalid field of `design`."""
-    if design.cathode not in CATHODES:
-        raise DesignError("cathode", f"unknown chemistry {design.cathode!r} (known: {', '.join(CATHODES)})")
-    _require_number("areal_capacity_mAh_cm2", design.areal_capacity_mAh_cm2,
-                    minimum=0.1, maximum=12.0, allow_zero=False)
-    _require_number("np_ratio", design.np_ratio, minimum=0.0, maximum=100.0)
-    _require_number("electrolyte_g_per_Ah", design.electrolyte_g_per_Ah,
-                    minimum=0.3, maximum=200.0, allow_zero=False)
-    _require_number("separator_thickness_um", design.separator_thickness_um,
-                    minimum=2.0, maximum=100.0, allow_zero=False)
-    _require_number("separator_porosity", design.separator_porosity,
-                    minimum=0.2, maximum=0.9, allow_zero=False)
-    _require_number("electrode_area_cm2", design.electrode_area_cm2,
-                    minimum=0.1, maximum=10_000.0, allow_zero=False)
-    if isinstance(design.layers, bool) or not isinstance(design.layers, int) or design.layers < 1:
-        raise DesignError("layers", f"must be a whole number of at least 1, got {design.layers!r}")
-    _require_number("copper_foil_um", design.copper_foil_um, minimum=1.0, maximum=50.0)
-    _require_number("aluminium_foil_um", design.aluminium_foil_um, minimum=1.0, maximum=50.0)
-    t = design.temperature_degC
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or math.isnan(t) or not -30 <= t <= 80:
-        raise DesignError("temperature_degC", f"must lie between -30 and 80 degC, got {t!r}")
+    """Raise DesignError naming the first invalid field of `design` (each field's rule
+    is in its `FieldSpec`; the Li foil limits below involve two fields)."""
+    validate_fields(design, DesignError)
     if design.np_ratio > 0:
         foil_um = design.li_foil_thickness_um
         if foil_um < MIN_LI_FOIL_THICKNESS_UM:

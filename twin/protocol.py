@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from twin.errors import ProtocolError
+from twin.field_specs import spec_field, validate_fields
 
 # Voltage windows per cathode chemistry [V] (Li-metal counter electrode at 0 V).
 DEFAULT_VOLTAGE_WINDOW_V: dict[str, tuple[float, float]] = {
@@ -20,20 +20,29 @@ class Protocol:
     """One repeated cycle: CC charge to v_max, CV hold to cv_cutoff_C, rest,
     CC discharge to v_min, rest. Voltages of None take the chemistry's window."""
 
-    charge_rate_C: float = 0.3
-    discharge_rate_C: float = 0.5
-    v_max: float | None = None
-    v_min: float | None = None
-    cv_cutoff_C: float = 0.05
-    rest_after_charge_min: float = 10.0
-    rest_after_discharge_min: float = 10.0
-    name: str = "default"
+    charge_rate_C: float = spec_field(0.3, unit="C", help="CC charge rate; then CV to cv_cutoff_C",
+                                      check="positive", minimum=0.0, maximum=10.0, flag="--charge-rate")
+    discharge_rate_C: float = spec_field(0.5, unit="C", help="CC discharge rate", check="positive",
+                                         minimum=0.0, maximum=20.0, flag="--discharge-rate")
+    v_max: float | None = spec_field(None, unit="V", help="Upper cut-off voltage (None: the chemistry's)",
+                                     check="optional-range", minimum=1.0, maximum=5.0)
+    v_min: float | None = spec_field(None, unit="V", help="Lower cut-off voltage (None: the chemistry's)",
+                                     check="optional-range", minimum=1.0, maximum=5.0)
+    cv_cutoff_C: float = spec_field(0.05, unit="C", help="End of the CV hold", check="positive",
+                                    minimum=0.0, maximum=1.0)
+    rest_after_charge_min: float = spec_field(10.0, unit="min", help="Rest after the charge", check="minutes",
+                                              minimum=0.0)
+    rest_after_discharge_min: float = spec_field(10.0, unit="min", help="Rest after the discharge",
+                                                 check="minutes", minimum=0.0)
+    name: str = spec_field("default", unit="", help="Name of the protocol", check="none")
     # Check-up: every `checkup_every`-th cycle (cycles N, 2N, ...) is a slow CC-CV /
     # CC cycle at `checkup_rate_C`, as labs do to track capacity; 0 = none.
-    checkup_every: int = 0
-    checkup_rate_C: float = 0.1
+    checkup_every: int = spec_field(0, unit="cycles", help="Check-up period (0: none)", check="none")
+    checkup_rate_C: float = spec_field(0.1, unit="C", help="Check-up charge and discharge rate", check="positive",
+                                       minimum=0.0, maximum=10.0)
     # Test temperature [degC]; None keeps the design's temperature.
-    temperature_degC: float | None = None
+    temperature_degC: float | None = spec_field(None, unit="degC", help="Test temperature (None: the design's)",
+                                                check="optional-range", minimum=-30, maximum=80)
 
     def __post_init__(self) -> None:
         validate_protocol(self)
@@ -64,36 +73,13 @@ class Protocol:
         return cls(**values)
 
 
-def _positive(name: str, value: Any, maximum: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise ProtocolError(name, f"must be a number, got {value!r}")
-    if value <= 0:
-        raise ProtocolError(name, f"must be greater than zero, got {value}")
-    if value > maximum:
-        raise ProtocolError(name, f"must be at most {maximum}, got {value}")
-
-
 def validate_protocol(protocol: Protocol) -> None:
-    _positive("charge_rate_C", protocol.charge_rate_C, 10.0)
-    _positive("discharge_rate_C", protocol.discharge_rate_C, 20.0)
-    _positive("cv_cutoff_C", protocol.cv_cutoff_C, 1.0)
-    for name in ("rest_after_charge_min", "rest_after_discharge_min"):
-        value = getattr(protocol, name)
-        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-                or value < 0):
-            raise ProtocolError(name, f"must be zero or a positive number of minutes, got {value!r}")
-    for name in ("v_max", "v_min"):
-        value = getattr(protocol, name)
-        if value is not None and (not isinstance(value, (int, float)) or math.isnan(value)
-                                  or not 1.0 <= value <= 5.0):
-            raise ProtocolError(name, f"must lie between 1.0 and 5.0 V, got {value!r}")
+    """Raise ProtocolError naming the first invalid field of `protocol` (each field's
+    rule is in its `FieldSpec`; the rules below involve two fields)."""
+    validate_fields(protocol, ProtocolError)
     if protocol.v_max is not None and protocol.v_min is not None and protocol.v_min >= protocol.v_max:
         raise ProtocolError("v_min", f"{protocol.v_min} V must be below v_max {protocol.v_max} V")
     _validate_checkup(protocol)
-    t = protocol.temperature_degC
-    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or math.isnan(t)
-                          or not -30 <= t <= 80):
-        raise ProtocolError("temperature_degC", f"must lie between -30 and 80 degC, got {t!r}")
 
 
 def _validate_checkup(protocol: Protocol) -> None:
@@ -101,7 +87,6 @@ def _validate_checkup(protocol: Protocol) -> None:
     if isinstance(every, bool) or not isinstance(every, int) or every < 0 or every == 1:
         raise ProtocolError("checkup_every",
                             f"must be 0 (no check-ups) or a whole number of at least 2, got {every!r}")
-    _positive("checkup_rate_C", protocol.checkup_rate_C, 10.0)
     if every and protocol.checkup_rate_C <= protocol.cv_cutoff_C:
         raise ProtocolError("checkup_rate_C", f"{protocol.checkup_rate_C} C must be above the CV "
                             f"cut-off cv_cutoff_C {protocol.cv_cutoff_C} C")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from twin.design import CellDesign
+from twin.experiments.options import field_option
 from twin.experiments.options import (
     InputError, design_options, emit, finite, handle_errors, parse_parameter_overrides,
     protocol_options, to_json,
@@ -33,10 +35,8 @@ def summary_path_for(out: Path) -> Path:
               help="Li-metal submodel option, e.g. --option 'SEI on lithium metal=diffusion limited'.")
 @click.option("--rest", type=click.FloatRange(0, 600), default=10.0, show_default=True,
               help="Rest after charge and after discharge [min].")
-@click.option("--electrode-area", type=float, default=25.0, show_default=True,
-              help="Electrode area of one layer [cm2].")
-@click.option("--layers", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Number of unit cells in the stack.")
+@field_option(CellDesign, "electrode_area_cm2")
+@field_option(CellDesign, "layers")
 @click.option("--model", "cell_model", type=click.Choice(["spm", "spme", "dfn"]), default="spm",
               show_default=True, help="PyBaMM cell model on the cathode side.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import click
 
+from twin.design import CellDesign
 from twin.experiments.options import (
     FiniteFloatRange, InputError, finite, handle_errors, parse_float_list, parse_parameter_overrides, plot_option,
 )
+from twin.experiments.options import field_option
+from twin.protocol import Protocol
 
 # grid option -> (API axis, help)
 GRID_OPTIONS = {
@@ -76,10 +79,12 @@ def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None
 @click.option("--strategy", "strategies", default="none", show_default=True, metavar="LIST",
               help="Protection strategies, comma-separated; 'a+b' combines two in one design; "
                    "'none' is the unprotected cell.")
-@click.option("--discharge-rate", type=float, default=0.5, show_default=True, help="CC discharge rate [C].")
-@click.option("--cathode", default="NMC811", show_default=True,
-              type=click.Choice(["NMC811", "LFP"], case_sensitive=False), help="Cathode chemistry.")
-@click.option("--temperature", type=float, default=25.0, show_default=True, help="Cell temperature [degC].")
+@field_option(Protocol, "discharge_rate_C")
+@field_option(CellDesign, "cathode")
+@field_option(CellDesign, "temperature_degC")
+@click.option("--vary", "variations", multiple=True, metavar="FIELD=LIST",
+              help="One more grid axis: any numeric design or protocol field by its name, e.g. "
+                   "--vary separator_thickness_um=12,20 (repeatable).")
 @run_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Result table, .csv or .parquet. Rerunning with the same file resumes: "
@@ -89,7 +94,8 @@ def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None
 def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_rates: str,
         strategies: str, discharge_rate: float, cathode: str, temperature: float, max_cycles: int,
         eol: float, cell_model: str, mode: str | None, assignments: tuple[str, ...],
-        stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None) -> None:
+        stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None,
+        variations: tuple[str, ...] = ()) -> None:
     """Cycle life of every design on a grid, one row per design, in parallel.
 
     Each grid option takes comma-separated values, e.g.
@@ -106,19 +112,17 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
         "charge_rates_C": parse_float_list(charge_rates, "--charge-rate"),
     }
     strategy_names = [s.strip() for s in strategies.split(",")]
+    axes = parse_variations(variations)
     from twin.experiments.sweep import SweepError, expand_grid, run_sweep, table_format
 
     try:
         table_format(out)
     except SweepError as err:
         raise InputError(f"--out: {err}") from None
-    from twin.design import CellDesign
-    from twin.protocol import Protocol
-
     base_design = CellDesign(cathode=cathode.upper(), temperature_degC=temperature)
     base_protocol = Protocol(discharge_rate_C=discharge_rate)
     try:
-        cases = expand_grid(base_design, base_protocol, strategies=strategy_names, **grid)
+        cases = expand_grid(base_design, base_protocol, strategies=strategy_names, axes=axes, **grid)
     except SweepError as err:
         raise InputError(_option_names(str(err))) from None
     settings = make_settings(max_cycles, eol, cell_model, mode, assignments, stop_on_dendrite_risk)
@@ -185,3 +189,18 @@ def render_summary(table) -> str:
     view = table[shown].copy()
     view["cycle_life"] = life_labels(table)
     return view.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4g}")
+
+
+def parse_variations(items: tuple[str, ...]) -> dict[str, list[float]]:
+    """('separator_thickness_um=12,20', ...) -> {field: values}; names a malformed item
+    (the field names themselves are checked by the sweep engine)."""
+    axes: dict[str, list[float]] = {}
+    for item in items:
+        name, sep, text = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(f"--vary: {item!r} is not FIELD=LIST (e.g. separator_thickness_um=12,20)")
+        if name in axes:
+            raise InputError(f"--vary: {name!r} given twice")
+        axes[name] = parse_float_list(text, f"--vary {name}")
+    return axes

@@ -234,3 +234,36 @@ def test_two_sweeps_cannot_write_one_output(tmp_path):
     with sweep.Journal(journal_path(out)):
         with pytest.raises(SweepError, match="another sweep is writing"):
             sweep.Journal(journal_path(out))
+
+
+def test_any_numeric_design_or_protocol_field_is_a_sweep_axis():
+    cases = expand_grid(BASE_DESIGN, BASE_PROTOCOL, np_ratios=[1.0, 2.0], areal_capacities_mAh_cm2=[4.0],
+                        electrolyte_g_per_Ah=[3.0], charge_rates_C=[0.3],
+                        axes={"separator_thickness_um": [12, 20], "layers": [5], "cv_cutoff_C": [0.05, 0.1]})
+    assert len(cases) == 2 * 2 * 2
+    # N:P varies fastest, the last extra axis slowest
+    assert [(c.design.np_ratio, c.design.separator_thickness_um, c.protocol.cv_cutoff_C) for c in cases[:3]] == [
+        (1.0, 12.0, 0.05), (2.0, 12.0, 0.05), (1.0, 20.0, 0.05)]
+    assert all(c.design.layers == 5 and isinstance(c.design.layers, int) for c in cases)
+    assert len({design_key(c, RunSettings()) for c in cases}) == len(cases)
+
+
+@pytest.mark.parametrize(("axes", "message"), [
+    ({"cathode": [1.0]}, "cathode: not a numeric design or protocol field"),
+    ({"np_ratio": [1.0]}, "np_ratio: already a grid axis"),
+    ({"separator_thickness_um": [500.0]}, "separator_thickness_um = 500.0: invalid design"),
+    ({"layers": [2.5]}, "layers: 2.5 is not a whole number"),
+])
+def test_a_bad_extra_axis_is_named(axes, message):
+    with pytest.raises(SweepError, match=f"^{message}"):
+        expand_grid(BASE_DESIGN, BASE_PROTOCOL, np_ratios=[1.0], areal_capacities_mAh_cm2=[4.0],
+                    electrolyte_g_per_Ah=[3.0], charge_rates_C=[0.3], axes=axes)
+
+
+def test_vary_option_errors_name_the_option():
+    from click.testing import CliRunner
+
+    from twin.experiments.cli import main
+
+    result = CliRunner().invoke(main, ["sweep", "--vary", "separator_thickness_um", "--out", "x.csv"])
+    assert result.exit_code == 2 and "--vary: 'separator_thickness_um' is not FIELD=LIST" in result.output
