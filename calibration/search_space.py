@@ -28,15 +28,16 @@ from typing import Any
 
 from twin.design import CellDesign
 from twin.errors import TwinInputError
+from twin.parameters.li_metal import LithiumMetalParameters as P
 
-# Twin parameter names (twin/parameters/lithium_metal_anode.py).
-DEAD_LI_FRACTION = "Dead lithium fraction at reference current density"
-DEAD_LI_EXPONENT = "Dead lithium current-density exponent"
-SEI_RATE = "Li-metal SEI rate constant [mol.m-2.s-1]"
-SEI_FRESH_FRACTION = "Li-metal SEI fresh-surface fraction"
-SEI_REFERENCE_THICKNESS = "Li-metal SEI diffusion reference thickness [m]"
-SURFACE_GROWTH = "Li-metal surface area growth per cycled lithium [m2.mol-1]"
-LAYER_BRUGGEMAN = "Dead lithium layer Bruggeman exponent"
+# Twin parameter names (declared once in twin.parameters.li_metal).
+DEAD_LI_FRACTION = P.dead_li_fraction
+DEAD_LI_EXPONENT = P.dead_li_exponent
+SEI_RATE = P.sei_rate_constant
+SEI_FRESH_FRACTION = P.sei_fresh_surface_fraction
+SEI_REFERENCE_THICKNESS = P.sei_reference_thickness
+SURFACE_GROWTH = P.surface_area_growth
+LAYER_BRUGGEMAN = P.dead_li_layer_bruggeman
 
 CELL_TYPES = ("anode-free", "full-cell")
 SAMPLERS = ("tpe", "cmaes", "random")

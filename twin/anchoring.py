@@ -35,6 +35,7 @@ from scipy.optimize import brentq
 
 import twin
 from twin.files import write_atomic
+from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.strategies.combination import CombinedStrategy, combine
 from twin.strategies.schema import Strategy, StrategyError
 from twin.test_cells import A_M2_PER_MA_CM2, LiCuTest, coin_cell_parameter_values, run_li_cu
@@ -78,8 +79,8 @@ def anchor_test(current_density_mA_cm2: float, capacity_mAh_cm2: float = 1.0) ->
 def coin_cell_overrides(combined: CombinedStrategy | None, current_density_mA_cm2: float) -> dict[str, float]:
     """Test-cell parameter overrides of a combined strategy at a test current density."""
     base = coin_cell_parameter_values()
-    base["Plating current density [A.m-2]"] = current_density_mA_cm2 * A_M2_PER_MA_CM2
-    overrides = {"Plating current density [A.m-2]": base["Plating current density [A.m-2]"]}
+    base[P.plating_current_density] = current_density_mA_cm2 * A_M2_PER_MA_CM2
+    overrides = {P.plating_current_density: base[P.plating_current_density]}
     if combined is not None:
         overrides.update(combined.parameter_values(base))
     return overrides

@@ -13,8 +13,9 @@ from scipy.optimize import brentq
 from twin.design import CellDesign
 from twin.errors import DesignError
 from twin.parameters import lithium_metal_lfp, lithium_metal_nmc811
+from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.protocol import Protocol
-from twin.units import FARADAY_C_PER_MOL, mol_per_m2_from_mAh_per_cm2
+from twin.units import AH_M2_PER_MAH_CM2, FARADAY_C_PER_MOL, M2_PER_CM2, mol_per_m2_from_mAh_per_cm2
 
 PARAMETER_SETS = {
     "NMC811": lithium_metal_nmc811.get_parameter_values,
@@ -87,8 +88,8 @@ def parameter_values(
     eps_p = values["Positive electrode porosity"]
     L_sep = design.separator_thickness_um * 1e-6
     q_mol_m2 = mol_per_m2_from_mAh_per_cm2(design.areal_capacity_mAh_cm2)
-    q_Ah_m2 = design.areal_capacity_mAh_cm2 * 10.0
-    area_m2 = design.electrode_area_cm2 * 1e-4
+    q_Ah_m2 = design.areal_capacity_mAh_cm2 * AH_M2_PER_MAH_CM2
+    area_m2 = design.electrode_area_cm2 * M2_PER_CM2
     T_K = design.temperature_degC + 273.15
     n_li0 = design.np_ratio * q_mol_m2
     values.update({
@@ -96,7 +97,7 @@ def parameter_values(
         "Initial concentration in positive electrode [mol.m-3]": x_bottom * c_max,
         "Separator thickness [m]": L_sep,
         "Separator porosity": design.separator_porosity,
-        "Negative electrode thickness [m]": max(n_li0 * values["Lithium metal partial molar volume [m3.mol-1]"], 1e-6),
+        "Negative electrode thickness [m]": max(n_li0 * values[P.li_partial_molar_volume], 1e-6),
         "Negative current collector thickness [m]": design.copper_foil_um * 1e-6,
         "Positive current collector thickness [m]": design.aluminium_foil_um * 1e-6,
         "Electrode height [m]": math.sqrt(area_m2),
@@ -106,14 +107,14 @@ def parameter_values(
         "Ambient temperature [K]": T_K,
         "Initial temperature [K]": T_K,
         "Reference temperature [K]": values.get("Reference temperature [K]", 298.15),
-        "Initial active lithium metal [mol.m-2]": n_li0,
-        "Initial plated lithium deposit [mol.m-2]": 0.0,
-        "Reference lithium amount [mol.m-2]": q_mol_m2,
-        "Initial electrolyte mass [kg.m-2]": design.electrolyte_g_per_Ah * q_Ah_m2 / 1000.0,
-        "Wetted pore volume excluding anode [m3.m-2]": eps_p * L_p + design.separator_porosity * L_sep,
-        "Stack thickness excluding anode [m]": (design.copper_foil_um + design.aluminium_foil_um) * 1e-6
+        P.initial_active_li: n_li0,
+        P.initial_deposit: 0.0,
+        P.reference_li_amount: q_mol_m2,
+        P.initial_electrolyte_mass: design.electrolyte_g_per_Ah * q_Ah_m2 / 1000.0,
+        P.wetted_pore_volume: eps_p * L_p + design.separator_porosity * L_sep,
+        P.stack_thickness_excluding_anode: (design.copper_foil_um + design.aluminium_foil_um) * 1e-6
         + L_p + L_sep,
-        "Plating current density [A.m-2]": protocol.charge_rate_C * q_Ah_m2,
+        P.plating_current_density: protocol.charge_rate_C * q_Ah_m2,
     })
     values.pop("citations", None)
     pv = pybamm.ParameterValues(values)

@@ -70,17 +70,18 @@ from twin.cycling import CellSimulator
 from twin.design import CellDesign
 from twin.end_of_life import LifeOutcome
 from twin.errors import OptionError, SimulationError
+from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.protocol import Protocol
 
 # Slow states: the model variable at the end of a cycle -> the parameter that sets it
 # at the start of the next. The cathode's Li is handled apart (a concentration).
 STATE_PARAMETERS: dict[str, str] = {
-    "Active lithium metal [mol.m-2]": "Initial active lithium metal [mol.m-2]",
-    "Plated lithium deposit [mol.m-2]": "Initial plated lithium deposit [mol.m-2]",
-    "Dead lithium [mol.m-2]": "Initial dead lithium [mol.m-2]",
-    "Li-metal SEI lithium [mol.m-2]": "Initial Li-metal SEI lithium [mol.m-2]",
-    "Li-metal surface area factor": "Initial Li-metal surface area factor",
-    "Electrolyte mass [kg.m-2]": "Initial electrolyte mass [kg.m-2]",
+    "Active lithium metal [mol.m-2]": P.initial_active_li,
+    "Plated lithium deposit [mol.m-2]": P.initial_deposit,
+    "Dead lithium [mol.m-2]": P.initial_dead_li,
+    "Li-metal SEI lithium [mol.m-2]": P.initial_sei_li,
+    "Li-metal surface area factor": P.initial_area_factor,
+    "Electrolyte mass [kg.m-2]": P.initial_electrolyte_mass,
 }
 CATHODE_LITHIUM = "Lithium in positive electrode [mol.m-2]"
 CATHODE_CONCENTRATION = "Initial concentration in positive electrode [mol.m-3]"
@@ -136,7 +137,7 @@ class RepresentativeCycler(CellSimulator):
             self._number(true_values, "Maximum concentration in positive electrode [mol.m-3]")
             * self.cathode_m3_per_m2
         )
-        self.maximum_area_factor = self._number(true_values, "Maximum Li-metal surface area factor")
+        self.maximum_area_factor = self._number(true_values, P.maximum_area_factor)
         # Set by the first cycle from the true start: thickness/swelling reference.
         self.initial_anode_thickness_m: float | None = None
         self.initial_stack_thickness_m: float | None = None

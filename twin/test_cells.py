@@ -56,6 +56,7 @@ import pybamm
 from pybamm.input.parameters.lithium_ion import Chen2020
 
 from twin.errors import SimulationError, TwinInputError
+from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_values
 from twin.submodels import (
     AnodeThickness,
@@ -67,20 +68,18 @@ from twin.submodels import (
     LithiumMetalUtilisation,
     SurfaceRoughening,
 )
-from twin.units import C_PER_M2_PER_MAH_PER_CM2, FARADAY_C_PER_MOL, dense_li_thickness_m
+from twin.units import A_M2_PER_MA_CM2, C_PER_M2_PER_MAH_PER_CM2, FARADAY_C_PER_MOL, dense_li_thickness_m
 
 TEST_CELLS: tuple[str, ...] = ("li-cu", "li-li")
 CURRENT_INPUT = "Working electrode current density [A.m-2]"
 VOLTAGE_LIMIT_INPUT = "Test cell voltage limit [V]"
 # Parameters held fixed in the discretised model (variable scales); all others are inputs.
-FIXED_PARAMETERS = ("Reference lithium amount [mol.m-2]",)
+FIXED_PARAMETERS = (P.reference_li_amount,)
 # Coin-cell defaults (see the module docstring).
 SEPARATOR_THICKNESS_M = 25e-6
 SEPARATOR_POROSITY = 0.39
 FLOODED_ELECTROLYTE_UL_CM2 = 20.0
 ELECTROLYTE_DENSITY_KG_M3 = 1200.0
-# 1 mA/cm2 = 10 A/m2
-A_M2_PER_MA_CM2 = 10.0
 
 
 class TestCellError(TwinInputError):
@@ -249,13 +248,13 @@ def coin_cell_parameter_values() -> dict[str, Any]:
         "Ambient temperature [K]": 298.15,
         "Separator thickness [m]": SEPARATOR_THICKNESS_M,
         "Separator porosity": SEPARATOR_POROSITY,
-        "Initial plated lithium deposit [mol.m-2]": 0.0,
-        "Initial active lithium metal [mol.m-2]": 0.0,
-        "Reference lithium amount [mol.m-2]": mol_m2(1.0),
-        "Wetted pore volume excluding anode [m3.m-2]": pore_volume_m3_m2,
-        "Stack thickness excluding anode [m]": SEPARATOR_THICKNESS_M + 2 * 8e-6,
-        "Initial electrolyte mass [kg.m-2]": electrolyte_mass_kg_m2(FLOODED_ELECTROLYTE_UL_CM2),
-        "Electrolyte density [kg.m-3]": ELECTROLYTE_DENSITY_KG_M3,
+        P.initial_deposit: 0.0,
+        P.initial_active_li: 0.0,
+        P.reference_li_amount: mol_m2(1.0),
+        P.wetted_pore_volume: pore_volume_m3_m2,
+        P.stack_thickness_excluding_anode: SEPARATOR_THICKNESS_M + 2 * 8e-6,
+        P.initial_electrolyte_mass: electrolyte_mass_kg_m2(FLOODED_ELECTROLYTE_UL_CM2),
+        P.electrolyte_density: ELECTROLYTE_DENSITY_KG_M3,
     })
     return values
 
@@ -506,7 +505,7 @@ def _time_s(capacity_mAh_cm2: float, current_A_m2: float) -> float:
 def _test_parameters(current_density_mA_cm2: float, parameters: Mapping[str, float] | None) -> dict[str, float]:
     """The test's plating current density sets the deposit morphology (dead-Li law);
     a strategy's own "Plating current density" (3D hosts: local current) wins."""
-    values = {"Plating current density [A.m-2]": current_density_mA_cm2 * A_M2_PER_MA_CM2}
+    values = {P.plating_current_density: current_density_mA_cm2 * A_M2_PER_MA_CM2}
     values.update(parameters or {})
     return values
 
@@ -593,9 +592,9 @@ def run_symmetric(test: SymmetricTest = SymmetricTest(), parameters: Mapping[str
     passes the limit; the lifespan is the time [h] at which it does."""
     start = time.perf_counter()
     values = _test_parameters(test.current_density_mA_cm2, {
-        "Initial active lithium metal [mol.m-2]": test.foil_thickness_um * 1e-6
-        / lithium_metal_anode_parameter_values()["Lithium metal partial molar volume [m3.mol-1]"],
-        "Initial electrolyte mass [kg.m-2]": electrolyte_mass_kg_m2(test.electrolyte_uL_cm2),
+        P.initial_active_li: test.foil_thickness_um * 1e-6
+        / lithium_metal_anode_parameter_values()[P.li_partial_molar_volume],
+        P.initial_electrolyte_mass: electrolyte_mass_kg_m2(test.electrolyte_uL_cm2),
         **(parameters or {}),
     })
     stepper = _Stepper("li-li", values, options)

@@ -33,6 +33,7 @@ from pybamm.input.parameters.lithium_ion.Xu2019 import (
     li_metal_electrolyte_exchange_current_density_Xu2019,
 )
 
+from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.units import LI_MOLAR_VOLUME_M3_PER_MOL
 
 
@@ -46,41 +47,41 @@ def lithium_metal_anode_parameter_values() -> dict:
         "Negative electrode OCP entropic change [V.K-1]": 0.0,
         "Negative electrode charge transfer coefficient": 0.5,
         "Negative electrode double-layer capacity [F.m-2]": 0.2,
-        "Lithium metal partial molar volume [m3.mol-1]": LI_MOLAR_VOLUME_M3_PER_MOL,
+        P.li_partial_molar_volume: LI_MOLAR_VOLUME_M3_PER_MOL,
         "Exchange-current density for lithium metal electrode [A.m-2]":
             li_metal_electrolyte_exchange_current_density_Xu2019,
         "Negative current collector thickness [m]": 8e-6,
         # finite Li inventory
-        "Initial active lithium metal [mol.m-2]": 0.0,
-        "Reference lithium amount [mol.m-2]": 1.5,
-        "Lithium availability reference amount [mol.m-2]": 1e-4,
-        "Plated lithium deposit porosity": 0.3,
+        P.initial_active_li: 0.0,
+        P.reference_li_amount: 1.5,
+        P.availability_reference_amount: 1e-4,
+        P.deposit_porosity: 0.3,
         # SEI on Li metal
-        "Li-metal SEI rate constant [mol.m-2.s-1]": 1.5e-7,
-        "Li-metal SEI fresh-surface fraction": 0.002,
-        "Li-metal SEI diffusion reference thickness [m]": 1e-6,
-        "Li-metal SEI molar volume per lithium [m3.mol-1]": 3e-5,
-        "Initial Li-metal SEI lithium [mol.m-2]": 0.0,
+        P.sei_rate_constant: 1.5e-7,
+        P.sei_fresh_surface_fraction: 0.002,
+        P.sei_reference_thickness: 1e-6,
+        P.sei_molar_volume: 3e-5,
+        P.initial_sei_li: 0.0,
         # dead Li
-        "Dead lithium fraction at reference current density": 0.012,
-        "Dead lithium current-density exponent": 0.5,
-        "Dead lithium reference current density [A.m-2]": 10.0,
-        "Plating current density [A.m-2]": 10.0,
-        "Dead lithium revival rate [s-1]": 0.0,
-        "Dead lithium layer porosity": 0.5,
-        "Dead lithium layer Bruggeman exponent": 3.0,
-        "Initial dead lithium [mol.m-2]": 0.0,
+        P.dead_li_fraction: 0.012,
+        P.dead_li_exponent: 0.5,
+        P.dead_li_reference_current_density: 10.0,
+        P.plating_current_density: 10.0,
+        P.dead_li_revival_rate: 0.0,
+        P.dead_li_layer_porosity: 0.5,
+        P.dead_li_layer_bruggeman: 3.0,
+        P.initial_dead_li: 0.0,
         # surface roughening
-        "Li-metal surface area growth per cycled lithium [m2.mol-1]": 0.01,
-        "Maximum Li-metal surface area factor": 6.0,
-        "Initial Li-metal surface area factor": 1.0,
+        P.surface_area_growth: 0.01,
+        P.maximum_area_factor: 6.0,
+        P.initial_area_factor: 1.0,
         # electrolyte consumption and dry-out
-        "Electrolyte density [kg.m-3]": 1200.0,
-        "Electrolyte consumed per SEI lithium [kg.mol-1]": 0.06,
-        "Initial electrolyte mass [kg.m-2]": 0.12,
-        "Electrolyte wetting sharpness": 20.0,
+        P.electrolyte_density: 1200.0,
+        P.electrolyte_per_sei_li: 0.06,
+        P.initial_electrolyte_mass: 0.12,
+        P.wetting_sharpness: 20.0,
         # stack thickness outside the anode (set from the design)
-        "Stack thickness excluding anode [m]": 100e-6,
+        P.stack_thickness_excluding_anode: 100e-6,
     }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from twin.errors import TwinInputError
+from twin.parameters.li_metal import LithiumMetalParameters as P
 
 FAMILIES: dict[str, str] = {
     "host": "3D host",
@@ -34,40 +35,40 @@ class Knob:
 
 KNOBS: dict[str, Knob] = {
     "sei_rate_constant": Knob(
-        "Li-metal SEI rate constant [mol.m-2.s-1]", "SEI growth per unit active Li area", 0.0, 1e-3),
+        P.sei_rate_constant, "SEI growth per unit active Li area", 0.0, 1e-3),
     "sei_fresh_surface_fraction": Knob(
-        "Li-metal SEI fresh-surface fraction",
+        P.sei_fresh_surface_fraction,
         "share of the Li moved that re-forms SEI on freshly exposed Li (cracking)", 0.0, 0.5),
     "dead_li_fraction": Knob(
-        "Dead lithium fraction at reference current density",
+        P.dead_li_fraction,
         "share of the stripped Li left electronically isolated at 1 mA/cm2", 0.0, 0.9),
     "dead_li_current_exponent": Knob(
-        "Dead lithium current-density exponent", "how fast the dead-Li fraction rises with current density",
+        P.dead_li_exponent, "how fast the dead-Li fraction rises with current density",
         0.0, 3.0),
     "dead_li_revival_rate_per_s": Knob(
-        "Dead lithium revival rate [s-1]", "first-order rate at which dead Li is reconnected", 0.0, 1e-2),
+        P.dead_li_revival_rate, "first-order rate at which dead Li is reconnected", 0.0, 1e-2),
     "surface_area_growth": Knob(
-        "Li-metal surface area growth per cycled lithium [m2.mol-1]", "roughening per mole of Li moved",
+        P.surface_area_growth, "roughening per mole of Li moved",
         0.0, 10.0),
     "max_surface_area_factor": Knob(
-        "Maximum Li-metal surface area factor", "saturation of the active / geometric area", 1.0, 1000.0),
+        P.maximum_area_factor, "saturation of the active / geometric area", 1.0, 1000.0),
     "porous_layer_porosity": Knob(
-        "Dead lithium layer porosity", "porosity of the dead-Li/SEI layer (ionic resistance)", 0.05, 0.95),
+        P.dead_li_layer_porosity, "porosity of the dead-Li/SEI layer (ionic resistance)", 0.05, 0.95),
     "porous_layer_bruggeman": Knob(
-        "Dead lithium layer Bruggeman exponent", "tortuosity exponent of the dead-Li/SEI layer", 0.5, 10.0),
+        P.dead_li_layer_bruggeman, "tortuosity exponent of the dead-Li/SEI layer", 0.5, 10.0),
     "deposit_porosity": Knob(
-        "Plated lithium deposit porosity", "porosity of plated Li (swelling; hosts accommodate volume)",
+        P.deposit_porosity, "porosity of plated Li (swelling; hosts accommodate volume)",
         0.0, 0.95),
     "sei_molar_volume": Knob(
-        "Li-metal SEI molar volume per lithium [m3.mol-1]", "SEI volume per mole of Li it holds", 1e-6, 1e-3),
+        P.sei_molar_volume, "SEI volume per mole of Li it holds", 1e-6, 1e-3),
     "electrolyte_consumed_per_sei_li": Knob(
-        "Electrolyte consumed per SEI lithium [kg.mol-1]", "electrolyte mass reduced per mole of SEI Li",
+        P.electrolyte_per_sei_li, "electrolyte mass reduced per mole of SEI Li",
         0.0, 1.0),
 }
 # The anchor's loss factor scales these three: together they set the Li lost per cycle.
 LOSS_KNOBS: tuple[str, ...] = ("sei_rate_constant", "sei_fresh_surface_fraction", "dead_li_fraction")
-AREA_PARAMETERS = ("Initial Li-metal surface area factor", "Maximum Li-metal surface area factor")
-PLATING_CURRENT_PARAMETER = "Plating current density [A.m-2]"
+AREA_PARAMETERS = (P.initial_area_factor, P.maximum_area_factor)
+PLATING_CURRENT_PARAMETER = P.plating_current_density
 MAX_GEOMETRY_FACTOR = 100.0
 
 # Family defaults: what each family changes physically before its anchor sets the

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.parameters.li_metal import LithiumMetalParameters
+
+LI = LithiumMetalParameters()
+
 
 class AnodeThickness(pybamm.BaseSubModel):
     """Anode thickness = dense foil + porous deposit + dead-Li layer + SEI.
@@ -19,7 +23,7 @@ class AnodeThickness(pybamm.BaseSubModel):
 
     def get_coupled_variables(self, variables):
         V_li = self.param.V_bar_Li
-        eps_dep = pybamm.Parameter("Plated lithium deposit porosity")
+        eps_dep = LI.deposit_porosity
         n_foil = variables["Dense lithium foil [mol.m-2]"]
         n_dep = pybamm.maximum(variables["Plated lithium deposit [mol.m-2]"], 0)
         thickness = (
@@ -29,13 +33,13 @@ class AnodeThickness(pybamm.BaseSubModel):
             + variables["Li-metal SEI volume [m3.m-2]"]
         )
         initial = (
-            pybamm.Parameter("Initial active lithium metal [mol.m-2]") * V_li
-            + pybamm.Parameter("Initial dead lithium [mol.m-2]") * V_li
-            / (1 - pybamm.Parameter("Dead lithium layer porosity"))
-            + pybamm.Parameter("Initial Li-metal SEI lithium [mol.m-2]")
-            * pybamm.Parameter("Li-metal SEI molar volume per lithium [m3.mol-1]")
+            LI.initial_active_li * V_li
+            + LI.initial_dead_li * V_li
+            / (1 - LI.dead_li_layer_porosity)
+            + LI.initial_sei_li
+            * LI.sei_molar_volume
         )
-        rest_of_stack = pybamm.Parameter("Stack thickness excluding anode [m]")
+        rest_of_stack = LI.stack_thickness_excluding_anode
         variables.update({
             "Anode thickness [m]": thickness,
             "Anode thickness change [m]": thickness - initial,

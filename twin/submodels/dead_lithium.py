@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.parameters.li_metal import LithiumMetalParameters
 from twin.submodels.options import on_current_collector
+
+LI = LithiumMetalParameters()
 
 
 class DeadLithium(pybamm.BaseSubModel):
@@ -29,10 +32,10 @@ class DeadLithium(pybamm.BaseSubModel):
             n_dead = pybamm.Variable(
                 "Dead lithium [mol.m-2]",
                 domain="current collector",
-                scale=pybamm.Parameter("Reference lithium amount [mol.m-2]"),
+                scale=LI.reference_li_amount,
             )
         V_li = self.param.V_bar_Li
-        eps = pybamm.Parameter("Dead lithium layer porosity")
+        eps = LI.dead_li_layer_porosity
         return {
             "Dead lithium [mol.m-2]": n_dead,
             "Dead lithium layer thickness [m]": n_dead * V_li / (1 - eps),
@@ -47,19 +50,19 @@ class DeadLithium(pybamm.BaseSubModel):
             n_dead = variables["Dead lithium [mol.m-2]"]
             strip = variables["Lithium stripping rate [mol.m-2.s-1]"]
             availability = variables["Lithium metal availability"]
-            f_0 = pybamm.Parameter("Dead lithium fraction at reference current density")
+            f_0 = LI.dead_li_fraction
             if self.law == "current dependent":
-                J = pybamm.Parameter("Plating current density [A.m-2]")
-                J_ref = pybamm.Parameter("Dead lithium reference current density [A.m-2]")
-                b = pybamm.Parameter("Dead lithium current-density exponent")
+                J = LI.plating_current_density
+                J_ref = LI.dead_li_reference_current_density
+                b = LI.dead_li_exponent
                 fraction = f_0 * (J / J_ref) ** b
             else:
                 fraction = f_0
             r_dead = availability * fraction * strip
-            r_revive = pybamm.Parameter("Dead lithium revival rate [s-1]") * pybamm.maximum(n_dead, 0)
+            r_revive = LI.dead_li_revival_rate * pybamm.maximum(n_dead, 0)
             # Porous layer: dead Li skeleton plus the SEI that fills it.
-            eps = pybamm.Parameter("Dead lithium layer porosity")
-            brugg = pybamm.Parameter("Dead lithium layer Bruggeman exponent")
+            eps = LI.dead_li_layer_porosity
+            brugg = LI.dead_li_layer_bruggeman
             L_layer = variables["Dead lithium layer thickness [m]"] + variables["Li-metal SEI volume [m3.m-2]"]
             T = variables["X-averaged cell temperature [K]"]
             kappa = self.param.kappa_e(self.param.c_e_init, T)
@@ -85,4 +88,4 @@ class DeadLithium(pybamm.BaseSubModel):
         if self.law == "none":
             return
         n_dead = variables["Dead lithium [mol.m-2]"]
-        self.initial_conditions = {n_dead: pybamm.Parameter("Initial dead lithium [mol.m-2]")}
+        self.initial_conditions = {n_dead: LI.initial_dead_li}

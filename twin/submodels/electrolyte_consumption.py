@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.parameters.li_metal import LithiumMetalParameters
 from twin.submodels.options import on_current_collector
+
+LI = LithiumMetalParameters()
 
 
 class ElectrolyteConsumption(pybamm.BaseSubModel):
@@ -22,7 +25,7 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
         self.active = options["electrolyte consumption"] == "true"
 
     def get_fundamental_variables(self):
-        m_0 = pybamm.Parameter("Initial electrolyte mass [kg.m-2]")
+        m_0 = LI.initial_electrolyte_mass
         if self.active:
             mass = pybamm.Variable("Electrolyte mass [kg.m-2]", domain="current collector", scale=m_0)
         else:
@@ -33,17 +36,17 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
         mass = variables["Electrolyte mass [kg.m-2]"]
         if self.active:
             V_li = self.param.V_bar_Li
-            eps_dep = pybamm.Parameter("Plated lithium deposit porosity")
-            eps_dead = pybamm.Parameter("Dead lithium layer porosity")
+            eps_dep = LI.deposit_porosity
+            eps_dead = LI.dead_li_layer_porosity
             n_dep = pybamm.maximum(variables["Plated lithium deposit [mol.m-2]"], 0)
             n_dead = variables["Dead lithium [mol.m-2]"]
             pore_volume = (
-                pybamm.Parameter("Wetted pore volume excluding anode [m3.m-2]")
+                LI.wetted_pore_volume
                 + n_dep * V_li * eps_dep / (1 - eps_dep)
                 + n_dead * V_li * eps_dead / (1 - eps_dead)
             )
-            ratio = pybamm.maximum(mass, 0) / pybamm.Parameter("Electrolyte density [kg.m-3]") / pore_volume
-            k = pybamm.Parameter("Electrolyte wetting sharpness")
+            ratio = pybamm.maximum(mass, 0) / LI.electrolyte_density / pore_volume
+            k = LI.wetting_sharpness
             wetting = ratio / (1 + ratio**k) ** (1 / k)
         else:
             wetting = on_current_collector(1)
@@ -55,11 +58,11 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
             return
         mass = variables["Electrolyte mass [kg.m-2]"]
         r_sei = variables["Li-metal SEI formation rate [mol.m-2.s-1]"]
-        consumed = pybamm.Parameter("Electrolyte consumed per SEI lithium [kg.mol-1]")
+        consumed = LI.electrolyte_per_sei_li
         self.rhs = {mass: -consumed * r_sei}
 
     def set_initial_conditions(self, variables):
         if not self.active:
             return
         mass = variables["Electrolyte mass [kg.m-2]"]
-        self.initial_conditions = {mass: pybamm.Parameter("Initial electrolyte mass [kg.m-2]")}
+        self.initial_conditions = {mass: LI.initial_electrolyte_mass}

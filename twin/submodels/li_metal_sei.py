@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.parameters.li_metal import LithiumMetalParameters
 from twin.submodels.options import on_current_collector
+
+LI = LithiumMetalParameters()
 
 
 class LithiumMetalSEI(pybamm.BaseSubModel):
@@ -29,9 +32,9 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
             n_sei = pybamm.Variable(
                 "Li-metal SEI lithium [mol.m-2]",
                 domain="current collector",
-                scale=pybamm.Parameter("Reference lithium amount [mol.m-2]"),
+                scale=LI.reference_li_amount,
             )
-        V_sei = pybamm.Parameter("Li-metal SEI molar volume per lithium [m3.mol-1]")
+        V_sei = LI.sei_molar_volume
         return {
             "Li-metal SEI lithium [mol.m-2]": n_sei,
             "Li-metal SEI volume [m3.m-2]": n_sei * V_sei,
@@ -47,12 +50,12 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
             availability = variables["Lithium metal availability"]
             plate = variables["Lithium plating rate [mol.m-2.s-1]"]
             strip = variables["Lithium stripping rate [mol.m-2.s-1]"]
-            k_sei = pybamm.Parameter("Li-metal SEI rate constant [mol.m-2.s-1]")
-            f_fresh = pybamm.Parameter("Li-metal SEI fresh-surface fraction")
-            V_sei = pybamm.Parameter("Li-metal SEI molar volume per lithium [m3.mol-1]")
+            k_sei = LI.sei_rate_constant
+            f_fresh = LI.sei_fresh_surface_fraction
+            V_sei = LI.sei_molar_volume
             thickness = n_sei * V_sei / area
             if self.law == "diffusion limited":
-                L_ref = pybamm.Parameter("Li-metal SEI diffusion reference thickness [m]")
+                L_ref = LI.sei_reference_thickness
                 passivation = L_ref / (L_ref + thickness)
             else:
                 passivation = pybamm.Scalar(1)
@@ -73,4 +76,4 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
         if self.law == "none":
             return
         n_sei = variables["Li-metal SEI lithium [mol.m-2]"]
-        self.initial_conditions = {n_sei: pybamm.Parameter("Initial Li-metal SEI lithium [mol.m-2]")}
+        self.initial_conditions = {n_sei: LI.initial_sei_li}

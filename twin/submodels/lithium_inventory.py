@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.parameters.li_metal import LithiumMetalParameters
+
+LI = LithiumMetalParameters()
+
 
 class LithiumInventory(pybamm.BaseSubModel):
     """Active Li metal [mol.m-2] as a state: plated on charge, stripped on discharge,
@@ -20,14 +24,14 @@ class LithiumInventory(pybamm.BaseSubModel):
         super().__init__(param, "negative", options=options)
 
     def get_fundamental_variables(self):
-        scale = pybamm.Parameter("Reference lithium amount [mol.m-2]")
+        scale = LI.reference_li_amount
         n_li = pybamm.Variable("Active lithium metal [mol.m-2]", domain="current collector", scale=scale)
         n_dep = pybamm.Variable("Plated lithium deposit [mol.m-2]", domain="current collector", scale=scale)
         q_plated = pybamm.Variable("Cumulative lithium plated [mol.m-2]", domain="current collector", scale=scale)
         q_stripped = pybamm.Variable(
             "Cumulative lithium stripped [mol.m-2]", domain="current collector", scale=scale
         )
-        n_ref = pybamm.Parameter("Lithium availability reference amount [mol.m-2]")
+        n_ref = LI.availability_reference_amount
         n_pos = pybamm.maximum(n_li, 0)
         # Dense foil is what is not porous deposit (never negative).
         n_foil = pybamm.maximum(n_li - n_dep, 0)
@@ -60,7 +64,7 @@ class LithiumInventory(pybamm.BaseSubModel):
         r_sei = variables["Li-metal SEI formation rate [mol.m-2.s-1]"]
         r_dead = variables["Dead lithium formation rate [mol.m-2.s-1]"]
         r_revive = variables["Dead lithium revival rate [mol.m-2.s-1]"]
-        n_ref = pybamm.Parameter("Lithium availability reference amount [mol.m-2]")
+        n_ref = LI.availability_reference_amount
         # Losses and stripping take the porous deposit first, then the dense foil; once
         # the foil is gone everything comes from the deposit, so the deposit never
         # outgrows the active inventory.
@@ -78,7 +82,7 @@ class LithiumInventory(pybamm.BaseSubModel):
     def set_initial_conditions(self, variables):
         n_li = variables["Active lithium metal [mol.m-2]"]
         self.initial_conditions = {
-            n_li: pybamm.Parameter("Initial active lithium metal [mol.m-2]"),
+            n_li: LI.initial_active_li,
             variables["Plated lithium deposit [mol.m-2]"]: pybamm.Parameter(
                 "Initial plated lithium deposit [mol.m-2]"
             ),

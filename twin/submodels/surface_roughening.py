@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pybamm
 
+from twin.parameters.li_metal import LithiumMetalParameters
 from twin.submodels.options import on_current_collector
+
+LI = LithiumMetalParameters()
 
 
 class SurfaceRoughening(pybamm.BaseSubModel):
@@ -23,7 +26,7 @@ class SurfaceRoughening(pybamm.BaseSubModel):
         if self.active:
             area = pybamm.Variable("Li-metal surface area factor", domain="current collector")
         else:
-            area = on_current_collector(pybamm.Parameter("Initial Li-metal surface area factor"))
+            area = on_current_collector(LI.initial_area_factor)
         return {"Li-metal surface area factor": area}
 
     def set_rhs(self, variables):
@@ -32,12 +35,12 @@ class SurfaceRoughening(pybamm.BaseSubModel):
         area = variables["Li-metal surface area factor"]
         plate = variables["Lithium plating rate [mol.m-2.s-1]"]
         strip = variables["Lithium stripping rate [mol.m-2.s-1]"]
-        gamma = pybamm.Parameter("Li-metal surface area growth per cycled lithium [m2.mol-1]")
-        area_max = pybamm.Parameter("Maximum Li-metal surface area factor")
+        gamma = LI.surface_area_growth
+        area_max = LI.maximum_area_factor
         self.rhs = {area: gamma * (plate + strip) * (area_max - area) / (area_max - 1)}
 
     def set_initial_conditions(self, variables):
         if not self.active:
             return
         area = variables["Li-metal surface area factor"]
-        self.initial_conditions = {area: pybamm.Parameter("Initial Li-metal surface area factor")}
+        self.initial_conditions = {area: LI.initial_area_factor}
