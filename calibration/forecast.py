@@ -24,7 +24,6 @@ trials give more members.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -153,20 +152,16 @@ def eol_cycle(cycles: np.ndarray, retention: np.ndarray, eol_fraction: float) ->
     return int(cycles[below[0]]) if len(below) else None
 
 
-def _fast_available() -> bool:
-    return "mode" in inspect.signature(predict_cycle_life).parameters
-
-
 def simulate_member(model: TwinModel, member: Member, horizon: int, eol_fraction: float,
                     max_cycles: int, mode: str = "auto") -> MemberCurve:
     """Simulate a member to `horizon` cycles and on to its end of life (<= max_cycles).
 
-    mode "auto" uses the twin's fast prediction (cycle skipping) when it exists and
+    mode "auto" uses the twin's fast prediction (cycle skipping) and
     falls back to every cycle with the full model if it fails.
     """
     design = model.cell_design(member.params)
     overrides = model.overrides(member.params)
-    use_fast = mode in ("auto", "fast") and _fast_available()
+    use_fast = mode in ("auto", "fast")
     summary: pd.DataFrame | None = None
     used = "full"
     if use_fast:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import io
 import itertools
 import json
@@ -256,72 +255,34 @@ def _normalise_strategy(text: str) -> str:
 
 # ------------------------------------------------------------- predict one case
 
-def predict_arguments() -> set[str]:
-    """Keyword arguments predict_cycle_life accepts in this build (mode, strategies
-    and dendrite options arrive with other features)."""
-    from twin.simulation import predict_cycle_life
-
-    return set(inspect.signature(predict_cycle_life).parameters)
-
-
-def fast_mode_available() -> bool:
-    import importlib.util
-
-    return "mode" in predict_arguments() and importlib.util.find_spec("twin.fast") is not None
-
-
 def resolve_mode(requested: str | None) -> str:
-    """The prediction mode to use: fast when the twin has it, unless asked otherwise."""
-    has_mode = fast_mode_available()
+    """The prediction mode to use: fast unless asked otherwise."""
     if requested is None:
-        return "fast" if has_mode else "full"
+        return "fast"
     if requested not in MODES:
         raise SweepError(f"mode must be one of {', '.join(MODES)}, got {requested!r}")
-    if requested == "fast" and not has_mode:
-        raise SweepError("mode: fast prediction is not available in this version of the twin; use full")
     return requested
 
 
 def check_strategies_supported(cases: Iterable[DesignCase]) -> None:
     """Every strategy named must exist before any design is cycled."""
-    names = _unique(name for case in cases for name in case.strategies)
-    if not names:
-        return
-    if "strategies" not in predict_arguments():
-        raise SweepError("strategy: protection strategies are not available in this version of the twin")
-    import importlib
+    from twin.strategies import get_strategy
 
-    lookup = getattr(importlib.import_module("twin.strategies"), "get_strategy", None)
-    for name in names if lookup is not None else ():
-        lookup(name)  # raises the twin's StrategyError (a ValueError) naming it
+    for name in _unique(name for case in cases for name in case.strategies):
+        get_strategy(name)  # raises the twin's StrategyError naming it
 
 
 def predict_case(case: DesignCase, settings: RunSettings,
                  progress: Callable[[int], None] | None = None) -> Prediction:
-    """predict_cycle_life for one case, passing only arguments this twin accepts."""
+    """predict_cycle_life for one case with the sweep's settings."""
     from twin.simulation import predict_cycle_life
 
-    accepted = predict_arguments()
-    kwargs: dict[str, Any] = {
-        "eol_fraction": settings.eol_fraction,
-        "max_cycles": settings.max_cycles,
-        "cell_model": settings.cell_model,
-        "overrides": dict(settings.overrides) or None,
-        "progress": progress,
-    }
-    if "mode" in accepted:
-        kwargs["mode"] = settings.mode
-    elif settings.mode != "full":
-        raise SweepError("mode: fast prediction is not available in this version of the twin; use full")
-    if settings.stop_on_dendrite_risk:
-        if "stop_on_dendrite_risk" not in accepted:
-            raise SweepError("stop_on_dendrite_risk: not available in this version of the twin")
-        kwargs["stop_on_dendrite_risk"] = True
-    if case.strategies:
-        if "strategies" not in accepted:
-            raise SweepError("strategy: protection strategies are not available in this version of the twin")
-        kwargs["strategies"] = case.strategies
-    return predict_cycle_life(case.design, case.protocol, **kwargs)
+    return predict_cycle_life(
+        case.design, case.protocol, eol_fraction=settings.eol_fraction, max_cycles=settings.max_cycles,
+        cell_model=settings.cell_model, overrides=dict(settings.overrides) or None, progress=progress,
+        mode=settings.mode, stop_on_dendrite_risk=settings.stop_on_dendrite_risk,
+        strategies=case.strategies or None,
+    )
 
 
 def check_cases(cases: Iterable[DesignCase], settings: RunSettings) -> None:
@@ -403,7 +364,7 @@ def summarize(case: DesignCase, settings: RunSettings, prediction: Prediction) -
     q0 = prediction.initial_capacity_mAh_cm2
     row = case_inputs(case, settings)
     row.update({
-        "mode": getattr(prediction, "mode", settings.mode),
+        "mode": prediction.mode,
         "cycle_life": prediction.cycle_life,
         "end_of_life_reason": prediction.end_of_life_reason,
         "last_cycle": int(last["cycle"]),
@@ -438,7 +399,7 @@ def regular_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
 def _flat_extras(prediction: Prediction) -> dict[str, Any]:
     """Scalar fields of the per-design results in ROW_EXTRAS, e.g. dendrite_risk_flag."""
     out: dict[str, Any] = {}
-    extra = getattr(prediction, "extra", {}) or {}
+    extra = prediction.extra
     for name in ROW_EXTRAS:
         value = extra.get(name)
         if isinstance(value, Mapping):
