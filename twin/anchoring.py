@@ -174,7 +174,8 @@ def cache_dir() -> Path:
 def code_version() -> str:
     """The package version plus a hash of the sources that decide a simulated CE."""
     root = Path(twin.__file__).parent
-    files = [root / "test_cells.py", root / "anchoring.py", *sorted((root / "strategies").glob("*.py")),
+    files = [*sorted((root / "test_cells").glob("*.py")), root / "anchoring.py",
+             *sorted((root / "strategies").glob("*.py")),
              root / "parameters" / "lithium_metal_anode.py", *sorted((root / "submodels").glob("*.py"))]
     digest = hashlib.sha256()
     for path in files:
