@@ -184,7 +184,7 @@ def open_study(settings: StudySettings, study_name: str, space: SearchSpace, rec
         if sorted(trial.params) != expected:
             raise CalibrationError(
                 f"study {study_name!r} fitted other parameters ({', '.join(sorted(trial.params))}); "
-                "use another --study name for this recipe")
+                "use another study_name for this recipe", argument="study_name")
     return study
 
 

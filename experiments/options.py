@@ -105,13 +105,15 @@ ARGUMENT_FLAGS: dict[str, str] = {
 
 
 def cli_message(err: BaseException) -> str:
-    """The one-line message of a library error, the argument it names given as its flag
-    (`ARGUMENT_FLAGS`) when the message starts with the argument's name."""
+    """The one-line message of a library error, the API argument it names (its
+    `argument`) written as the CLI flag (`ARGUMENT_FLAGS`)."""
+    import re
+
     message = str(err)
     argument = getattr(err, "argument", None)
     flag = ARGUMENT_FLAGS.get(argument) if argument else None
-    if flag and message.startswith(f"{argument} "):
-        message = flag + message[len(argument):]
+    if flag:
+        message = re.sub(rf"(?<![\w-]){re.escape(argument)}(?![\w-])", flag, message)
     return message
 
 

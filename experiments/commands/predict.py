@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from twin.experiments.options import (
 )
 from twin.experiments.options import FiniteFloatRange, InputError, cell_options, stack_options, strategy_options
 from twin.experiments.progress import cycle_progress
+from twin.units import SECONDS_PER_HOUR
 
 TABLE_COLUMNS = [
     "cycle", "discharge_capacity_mAh_cm2", "coulombic_efficiency", "li_coulombic_efficiency",
@@ -153,10 +155,10 @@ def render(prediction, fmt: str) -> str:
         "",
     ]
     head[-1:-1] = _dendrite_and_mode_lines(prediction)
-    strategy = prediction.extra.get("strategies")
-    if strategy:  # which protection strategies, and whose CE anchor sets the loss level
-        head.insert(2, f"strategies  {' + '.join(strategy['names'])} (loss factor {strategy['loss_factor']:.3g}"
-                       + (f" from {strategy['loss_level_from']})" if strategy["loss_level_from"] else ")"))
+    strategy = prediction.strategy
+    if strategy is not None:  # which protection strategies, and whose CE anchor sets the loss level
+        head.insert(2, f"strategies  {' + '.join(strategy.names)} (loss factor {strategy.loss_factor:.3g}"
+                       + (f" from {strategy.loss_level_from})" if strategy.loss_level_from else ")"))
     cycles = prediction.cycles
     step = max(1, len(cycles) // 20)
     shown = cycles.iloc[sorted(set(range(0, len(cycles), step)) | {len(cycles) - 1})]
@@ -167,18 +169,18 @@ def _dendrite_and_mode_lines(prediction) -> list[str]:
     """Header lines: the Chazalviel dendrite assessment, check-ups and, in fast mode,
     how many cycles were simulated."""
     lines = []
-    risk = prediction.extra.get("dendrite_risk")
-    if risk:
-        sand = "inf" if risk["sand_time_s"] is None else f"{risk['sand_time_s'] / 3600:.2f} h"
-        verdict = f"RISK ({risk['reason']})" if risk["flag"] else "no risk"
-        lines.append(f"dendrites   {verdict}: charge {risk['charge_current_density_mA_cm2']:.2f} mA/cm2, "
-                     f"limiting {risk['limiting_current_density_mA_cm2']:.0f} mA/cm2, Sand's time {sand}")
+    risk = prediction.dendrite_risk
+    if risk is not None:
+        sand = "inf" if math.isinf(risk.sand_time_s) else f"{risk.sand_time_s / SECONDS_PER_HOUR:.2f} h"
+        verdict = f"RISK ({risk.reason})" if risk.flag else "no risk"
+        lines.append(f"dendrites   {verdict}: charge {risk.charge_current_density_mA_cm2:.2f} mA/cm2, "
+                     f"limiting {risk.limiting_current_density_mA_cm2:.0f} mA/cm2, Sand's time {sand}")
     if prediction.protocol.checkup_every:
         lines.append(f"check-ups   every {prediction.protocol.checkup_every} cycles at "
                      f"{prediction.protocol.checkup_rate_C} C (not in the end-of-life test)")
-    if prediction.mode == "fast" and "simulated_cycles" in prediction.extra:
+    if prediction.mode == "fast" and prediction.simulated_cycles is not None:
         kept = int(prediction.cycles["simulated"].sum())
         lines.append(f"simulated   {kept} representative cycles for {len(prediction.cycles)} reported "
-                     f"(column simulated; {prediction.extra['simulated_cycles']} full-model cycle solves "
+                     f"(column simulated; {prediction.simulated_cycles} full-model cycle solves "
                      "including steps the error control rejected)")
     return lines

@@ -47,6 +47,9 @@ def test_design_and_protocol_errors_name_their_field_as_the_argument():
      "Error: invalid design: np_ratio: must not be negative, got -1.0\n"),
     (TwinInputError("storage 'foo://bar' is not a database URL", argument="storage"), 2,
      "Error: --storage 'foo://bar' is not a database URL\n"),
+    (TwinInputError("study 'x' fitted other parameters; use another study_name for this recipe",
+                    argument="study_name"), 2,
+     "Error: study 'x' fitted other parameters; use another --study for this recipe\n"),
     (SimulationError("no cycle was simulated"), 1, "Error: SimulationError: no cycle was simulated\n"),
     (ValueError("from a library"), 1, "Error: ValueError: from a library\n"),
 ])
