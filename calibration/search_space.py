@@ -175,18 +175,22 @@ def default_search_space(cell_type: str) -> SearchSpace:
     """
     if cell_type not in CELL_TYPES:
         raise RecipeError(f"unknown cell type {cell_type!r} (known: {', '.join(CELL_TYPES)})")
+    # the twin's baseline values, the first trial of a new study (declared once, with sources)
+    from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_values
+
+    baseline = lithium_metal_anode_parameter_values()
     common = [
-        ParameterSpec(DEAD_LI_FRACTION, 1e-3, 0.2, log=True, default=0.012,
+        ParameterSpec(DEAD_LI_FRACTION, 1e-3, 0.2, log=True, default=baseline[DEAD_LI_FRACTION],
                       description="Li left isolated per mole stripped at the reference current density"),
-        ParameterSpec(SEI_RATE, 1e-9, 1e-5, log=True, default=1.5e-7,
+        ParameterSpec(SEI_RATE, 1e-9, 1e-5, log=True, default=baseline[SEI_RATE],
                       description="SEI growth per unit active area and time"),
-        ParameterSpec(SURFACE_GROWTH, 1e-4, 1.0, log=True, default=0.01,
+        ParameterSpec(SURFACE_GROWTH, 1e-4, 1.0, log=True, default=baseline[SURFACE_GROWTH],
                       description="roughening: active area gained per mole of Li cycled"),
-        ParameterSpec(LAYER_BRUGGEMAN, 1.5, 5.0, log=False, default=3.0,
+        ParameterSpec(LAYER_BRUGGEMAN, 1.5, 5.0, log=False, default=baseline[LAYER_BRUGGEMAN],
                       description="tortuosity of the dead-Li/SEI porous layer (its ionic resistance)"),
     ]
     if cell_type == "full-cell":
-        common.insert(2, ParameterSpec(SEI_FRESH_FRACTION, 1e-4, 0.05, log=True, default=0.002,
+        common.insert(2, ParameterSpec(SEI_FRESH_FRACTION, 1e-4, 0.05, log=True, default=baseline[SEI_FRESH_FRACTION],
                                        description="SEI re-formed per mole of fresh Li exposed"))
     return SearchSpace(tuple(common))
 

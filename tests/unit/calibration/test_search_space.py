@@ -244,3 +244,13 @@ def test_unknown_recipe_parameter_names_fail_before_any_trial():
                              "overrides": {"Li-metal SEI fresh-surface fractoin": 1e-4}}, name="t", source="t.toml")
     with pytest.raises(RecipeError, match=r"overrides.*did you mean 'Li-metal SEI fresh-surface fraction'"):
         check_parameter_names(typo, typo.design)
+
+
+def test_search_space_starts_from_the_twins_baseline_values():
+    from twin.calibration.search_space import default_search_space
+    from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_values
+
+    baseline = lithium_metal_anode_parameter_values()
+    for cell_type in ("anode-free", "full-cell"):
+        for spec in default_search_space(cell_type).parameters:
+            assert spec.default == baseline[spec.name], spec.name
