@@ -98,6 +98,7 @@ def finite(value: float, name: str) -> float:
 
 # Library errors name API arguments; on the command line the same thing is a flag.
 ARGUMENT_FLAGS: dict[str, str] = {
+    "eol_fraction": "--eol",
     "storage": "--storage",
     "tracking_uri": "--tracking-uri",
     "study_name": "--study",

@@ -166,11 +166,13 @@ def predict_cycle_life(
     or `twin.strategies.Strategy`), whose parameter changes come before `overrides`.
     """
     if not 0 < eol_fraction < 1:  # also catches NaN
-        raise OptionError(f"eol must lie between 0 and 1, got {eol_fraction}")
+        raise OptionError(f"eol_fraction must lie between 0 and 1, got {eol_fraction}", argument="eol_fraction")
     if mode not in PREDICTION_MODES:
-        raise OptionError(f"unknown prediction mode {mode!r} (legal values: {', '.join(PREDICTION_MODES)})")
+        raise OptionError(f"unknown prediction mode {mode!r} (legal values: {', '.join(PREDICTION_MODES)})",
+                          argument="mode")
     if mode == "fast" and keep_time_series:
-        raise OptionError("time series are kept in full mode only (mode 'fast' skips cycles)")
+        raise OptionError("time series are kept in full mode only (mode 'fast' skips cycles)",
+                          argument="keep_time_series")
     scenario = Scenario.build(design, protocol, strategies, overrides, inputs)
     return predict_scenario(scenario, eol_fraction=eol_fraction, max_cycles=max_cycles, cell_model=cell_model,
                             options=options, keep_time_series=keep_time_series, progress=progress, mode=mode,

@@ -81,3 +81,15 @@ def test_an_unexpected_bug_is_not_hidden():
 
     result = CliRunner().invoke(cli, [])
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
+
+
+def test_prediction_option_errors_name_the_argument():
+    from twin.design import CellDesign
+    from twin.errors import OptionError
+    from twin.experiments.options import cli_message
+    from twin.simulation import predict_cycle_life
+
+    with pytest.raises(OptionError, match="^eol_fraction must lie between 0 and 1, got 1.5$") as err:
+        predict_cycle_life(CellDesign(), eol_fraction=1.5)
+    assert err.value.argument == "eol_fraction"
+    assert cli_message(err.value) == "--eol must lie between 0 and 1, got 1.5"
