@@ -96,6 +96,8 @@ class DesignCase:
     protocol: Protocol
     strategy: str = NO_STRATEGY
     label: str = ""  # for people; not part of the key
+    # design/protocol fields varied beyond the standard columns: each gets a column
+    axes: tuple[str, ...] = ()
 
     @property
     def strategies(self) -> list[str]:
@@ -140,8 +142,9 @@ def axis_fields() -> dict[str, str]:
     from twin.field_specs import numeric_fields
     from twin.protocol import Protocol
 
-    return {**{name: "design" for name in numeric_fields(CellDesign)},
-            **{name: "protocol" for name in numeric_fields(Protocol)}}
+    # a name in both (temperature_degC) is the design's: the protocol's only overrides it
+    protocol = {name: "protocol" for name in numeric_fields(Protocol)}
+    return {**protocol, **{name: "design" for name in numeric_fields(CellDesign)}}
 
 
 # The four axes of the `twin sweep` grid options (N:P varying fastest).
@@ -228,6 +231,7 @@ def expand_grid(
     from twin.errors import TwinError
 
     names = list(grid)
+    extra_axes = tuple(names[len(GRID_AXES):])
     cases = []
     # itertools.product varies its last argument fastest: N:P, then the others in order.
     for strategy, *reversed_values in itertools.product(strategy_values, *(grid[n] for n in reversed(names))):
@@ -240,7 +244,7 @@ def expand_grid(
             raise SweepError(f"np_ratio = {values['np_ratio']} with areal_capacity_mAh_cm2 = "
                              f"{values['areal_capacity_mAh_cm2']}: {err}") from None
         protocol = dataclasses.replace(base_protocol, **protocol_changes)
-        cases.append(DesignCase(design, protocol, strategy))
+        cases.append(DesignCase(design, protocol, strategy, axes=extra_axes))
     return cases
 
 
@@ -351,9 +355,9 @@ def case_inputs(case: DesignCase, settings: RunSettings) -> dict[str, Any]:
         "max_cycles": settings.max_cycles,
     }
     # a field varied beyond the standard columns (an extra sweep axis) gets its own column
-    for name, value in {**_requested_fields(d), **_requested_fields(p)}.items():
-        if name in axis_fields():
-            row.setdefault(name, value)
+    fields = axis_fields()
+    for name in case.axes:
+        row.setdefault(name, getattr(d if fields[name] == "design" else p, name))
     return row
 
 
@@ -537,6 +541,11 @@ SPEC_KEYS: dict[str, tuple[str, str]] = {
 SPEC_TEXT_FIELDS = ("cathode", "strategy", "label")
 
 
+def spec_keys() -> dict[str, tuple[str, str]]:
+    """`SPEC_KEYS` plus every numeric design and protocol field by its own name."""
+    return {**{name: (part, name) for name, part in axis_fields().items()}, **SPEC_KEYS}
+
+
 def case_from_spec(spec: str, base_design: CellDesign, base_protocol: Protocol) -> DesignCase:
     """'np_ratio=2,areal_capacity=4,label=thin Li' -> a DesignCase; keys not given
     keep the base design's and protocol's values. Errors name the bad key or value."""
@@ -550,12 +559,14 @@ def case_from_spec(spec: str, base_design: CellDesign, base_protocol: Protocol) 
         key, text = key.strip().replace("-", "_"), text.strip()
         if not sep or not key:
             raise SweepError(f"design {spec!r}: {item.strip()!r} is not KEY=VALUE")
-        lookup = {k.lower(): k for k in SPEC_KEYS}
+        keys = spec_keys()
+        lookup = {k.lower(): k for k in keys}
         if key.lower() not in lookup:
             known = ", ".join(k for k in SPEC_KEYS if not k.endswith(("_C", "_cm2", "_Ah", "_degC")))
-            raise SweepError(f"design {spec!r}: unknown key {key!r} (known: {known})")
+            raise SweepError(f"design {spec!r}: unknown key {key!r} (known: {known}, or any numeric "
+                             "design or protocol field by its name)")
         key = lookup[key.lower()]
-        part, name = SPEC_KEYS[key]
+        part, name = keys[key]
         if name in changes[part]:
             raise SweepError(f"design {spec!r}: {key!r} given twice")
         if key in SPEC_TEXT_FIELDS:
@@ -565,6 +576,10 @@ def case_from_spec(spec: str, base_design: CellDesign, base_protocol: Protocol) 
                 value = float(text)
             except ValueError:
                 raise SweepError(f"design {spec!r}: {key}: {text!r} is not a number") from None
+            try:
+                value = _axis_value(name, value)  # a whole number for a count (layers)
+            except SweepError as err:
+                raise SweepError(f"design {spec!r}: {err}") from None
         changes[part][name] = value
     try:
         design = dataclasses.replace(base_design, **changes["design"])

@@ -267,3 +267,13 @@ def test_vary_option_errors_name_the_option():
 
     result = CliRunner().invoke(main, ["sweep", "--vary", "separator_thickness_um", "--out", "x.csv"])
     assert result.exit_code == 2 and "--vary: 'separator_thickness_um' is not FIELD=LIST" in result.output
+
+
+def test_compare_designs_may_set_any_numeric_field_by_name():
+    case = case_from_spec("np_ratio=1,separator_thickness_um=20,layers=4,cv_cutoff_C=0.1", BASE_DESIGN, BASE_PROTOCOL)
+    assert (case.design.separator_thickness_um, case.design.layers, case.protocol.cv_cutoff_C) == (20.0, 4, 0.1)
+    assert isinstance(case.design.layers, int)
+    with pytest.raises(SweepError, match="layers: 2.5 is not a whole number"):
+        case_from_spec("layers=2.5", BASE_DESIGN, BASE_PROTOCOL)
+    # the design's temperature, not the protocol's test temperature
+    assert case_from_spec("temperature_degC=40", BASE_DESIGN, BASE_PROTOCOL).design.temperature_degC == 40.0
