@@ -293,7 +293,7 @@ def check_cases(cases: Iterable[DesignCase], settings: RunSettings) -> None:
     """Build the parameter values of every case before any solving, so a design the
     twin cannot represent (too thick a cathode, an unknown parameter in overrides)
     stops the sweep at once with its message instead of failing in a worker."""
-    from twin.cell_parameters import parameter_values
+    from twin.scenario import Scenario
 
     seen: set[tuple[Any, ...]] = set()
     for case in cases:
@@ -301,7 +301,9 @@ def check_cases(cases: Iterable[DesignCase], settings: RunSettings) -> None:
         if signature in seen:
             continue
         seen.add(signature)
-        parameter_values(case.design, case.protocol, dict(settings.overrides) or None)
+        # strategies are checked by name (check_strategies_supported); anchoring them here
+        # would solve their Li||Cu tests before the sweep starts
+        Scenario.build(case.design, case.protocol, overrides=dict(settings.overrides)).parameter_values()
 
 
 def _requested_fields(obj: Any) -> dict[str, Any]:
