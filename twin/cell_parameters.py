@@ -17,8 +17,8 @@ from twin.protocol import Protocol
 from twin.units import FARADAY_C_PER_MOL, mol_per_m2_from_mAh_per_cm2
 
 PARAMETER_SETS = {
-    "NMC811": lithium_metal_nmc811.get_parameter_values,
-    "LFP": lithium_metal_lfp.get_parameter_values,
+    "NMC811": lithium_metal_nmc811.base_parameter_values,
+    "LFP": lithium_metal_lfp.base_parameter_values,
 }
 MAX_CATHODE_THICKNESS_M = 250e-6
 # The cathode is never filled beyond this Li fraction: the OCP fits of Chen2020 and

@@ -27,3 +27,18 @@ def compose(cathode_set: Callable[[], dict], citations: list[str]) -> dict:
     values["Number of electrodes connected in parallel to make a cell"] = 1.0
     values["citations"] = ["Xu2019", *citations]
     return values
+
+
+def with_default_design(base: dict, cathode: str) -> dict:
+    """`base` completed with every design-dependent value (thicknesses, initial Li and
+    electrolyte amounts, wetted pore volume, plating current density) of the default
+    design with `cathode`, cycled with the default protocol: what a registered PyBaMM
+    parameter set needs to solve the twin's model on its own."""
+    # Imported here: twin.cell_parameters reads the base sets of this package.
+    from twin.cell_parameters import parameter_values
+    from twin.design import CellDesign
+    from twin.protocol import Protocol
+
+    values = dict(parameter_values(CellDesign(cathode=cathode), Protocol()).items())
+    values["citations"] = list(base.get("citations", []))
+    return values

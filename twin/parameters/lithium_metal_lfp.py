@@ -10,9 +10,17 @@ Registered as the PyBaMM parameter set "LithiumMetal_LFP_Twin2026".
 
 from pybamm.input.parameters.lithium_ion import Prada2013
 
-from twin.parameters._compose import compose
+from twin.parameters._compose import compose, with_default_design
+
+
+def base_parameter_values() -> dict:
+    """Flat dictionary of the design-independent parameter values, with "citations"
+    (`twin.cell_parameters` adds the design's thicknesses and initial amounts)."""
+    return compose(Prada2013.get_parameter_values, ["Prada2013"])
 
 
 def get_parameter_values() -> dict:
-    """Flat dictionary of dimensional parameter values, with "citations"."""
-    return compose(Prada2013.get_parameter_values, ["Prada2013"])
+    """The registered set: complete for the twin's model (`twin.model.build_model`),
+    the base values plus those of the default design (`CellDesign(cathode="LFP")`,
+    4 mAh/cm2, N:P 2, 3 g/Ah, 25 degC) cycled with the default `Protocol()`."""
+    return with_default_design(base_parameter_values(), "LFP")

@@ -12,9 +12,17 @@ Registered as the PyBaMM parameter set "LithiumMetal_NMC811_Twin2026".
 
 from pybamm.input.parameters.lithium_ion import Chen2020
 
-from twin.parameters._compose import compose
+from twin.parameters._compose import compose, with_default_design
+
+
+def base_parameter_values() -> dict:
+    """Flat dictionary of the design-independent parameter values, with "citations"
+    (`twin.cell_parameters` adds the design's thicknesses and initial amounts)."""
+    return compose(Chen2020.get_parameter_values, ["Chen2020"])
 
 
 def get_parameter_values() -> dict:
-    """Flat dictionary of dimensional parameter values, with "citations"."""
-    return compose(Chen2020.get_parameter_values, ["Chen2020"])
+    """The registered set: complete for the twin's model (`twin.model.build_model`),
+    the base values plus those of the default design (`CellDesign(cathode="NMC811")`,
+    4 mAh/cm2, N:P 2, 3 g/Ah, 25 degC) cycled with the default `Protocol()`."""
+    return with_default_design(base_parameter_values(), "NMC811")
