@@ -8,7 +8,7 @@ name is used.
 
     design = twin.CellDesign(np_ratio=2, areal_capacity_mAh_cm2=4, electrolyte_g_per_Ah=3)
     result = twin.predict(design, twin.load_named_protocol("fast-charge"), max_cycles=300)
-    result.cycle_life, result.end_of_life_reason   # e.g. (212, "lithium_depleted")
+    result.cycle_life, result.end_of_life_reason   # cycles to 80 % of the first discharge, and why
     result.cycles                                  # pandas DataFrame, one row per cycle
     result.plot()                                  # matplotlib Figure
 

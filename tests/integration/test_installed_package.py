@@ -71,11 +71,9 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout_s: float = 300
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | dict[str, str]]:
+def _install(root: Path) -> dict[str, Path | dict[str, str]]:
     """sdist and wheel built (the wheel from the sdist), a clean venv with the wheel
     installed non-editable, and a user folder outside the repository."""
-    root = tmp_path_factory.mktemp("installed")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env.update({"TWIN_CACHE_DIR": str(root / "cache"), "MPLBACKEND": "Agg", "NO_COLOR": "1"})
     # built from a copy: the build writes twin.egg-info into its source folder
@@ -112,7 +110,7 @@ def _twin(installed: dict, *args: str, timeout_s: float = 300) -> str:
     return _run([str(installed["venv"] / "bin" / "twin"), *args], installed["user"], installed["env"], timeout_s)
 
 
-def test_twin_is_installed_from_the_wheel_not_the_repository(installed: dict) -> None:
+def _check_twin_is_installed_from_the_wheel_not_the_repository(installed: dict) -> None:
     out = _run([str(installed["venv"] / "bin" / "python"), "-c",
                 "import twin, twin.calibration.api, twin.experiments.cli as c; print(twin.__file__); print(c.__file__)"],
                installed["user"], installed["env"])
@@ -121,7 +119,7 @@ def test_twin_is_installed_from_the_wheel_not_the_repository(installed: dict) ->
     assert not any(Path(line).is_relative_to(REPO) for line in out.split())
 
 
-def test_version_and_help(installed: dict) -> None:
+def _check_version_and_help(installed: dict) -> None:
     assert _twin(installed, "--version").strip().endswith(f"version {VERSION}")
     # `python -m` puts the user's folder first on sys.path: the shadow packages are there
     out = _run([str(installed["venv"] / "bin" / "python"), "-m", "twin.experiments.cli", "--help"],
@@ -130,7 +128,7 @@ def test_version_and_help(installed: dict) -> None:
         assert f"\n  {command} " in out, command
 
 
-def test_predict_json_and_a_named_protocol(installed: dict) -> None:
+def _check_predict_json_and_a_named_protocol(installed: dict) -> None:
     result = json.loads(_twin(installed, "predict", "--max-cycles", "5", "--format", "json"))
     assert result["mode"] == "fast"
     assert [c["cycle"] for c in result["cycles"]] == [1, 2, 3, 4, 5]
@@ -141,7 +139,7 @@ def test_predict_json_and_a_named_protocol(installed: dict) -> None:
     assert fast["inputs"]["protocol"]["charge_rate_C"] == 1.0  # read from the packaged TOML
 
 
-def test_strategies_list(installed: dict) -> None:
+def _check_strategies_list(installed: dict) -> None:
     rows = json.loads(_twin(installed, "strategies", "list", "--format", "json"))
     assert len(rows) >= 5
     anchored = [r for r in rows if r["reported_ce"] is not None]
@@ -153,7 +151,7 @@ def test_strategies_list(installed: dict) -> None:
     assert "ceramic-coating.toml" in shipped and example in shipped
 
 
-def test_simulate_then_calibrate(installed: dict) -> None:
+def _check_simulate_then_calibrate(installed: dict) -> None:
     user = installed["user"]
     info = json.loads(_twin(installed, "simulate", *TINY_CELL, "--cycles", "10", "--out", "cell.csv",
                             "--format", "json"))
@@ -169,7 +167,7 @@ def test_simulate_then_calibrate(installed: dict) -> None:
     assert not (user / "mlflow.db").exists() and not (user / "mlruns").exists()
 
 
-def test_sweep_and_compare(installed: dict) -> None:
+def _check_sweep_and_compare(installed: dict) -> None:
     user = installed["user"]
     _twin(installed, "sweep", "--np-ratio", "0,2", "--max-cycles", "4", "--workers", "1", "--out", "sweep.csv")
     table = pd.read_csv(user / "sweep.csv")
@@ -182,10 +180,8 @@ def test_sweep_and_compare(installed: dict) -> None:
     assert [d["np_ratio"] for d in compared["designs"]] == [0.0, 2.0]
 
 
-def test_python_api_script(installed: dict) -> None:
+def _check_python_api_script(installed: dict) -> None:
     user = installed["user"]
-    if not (user / "cell.cycles.csv").exists():  # run alone: make the data first
-        _twin(installed, "simulate", *TINY_CELL, "--cycles", "10", "--out", "cell.csv")
     (user / "use_twin.py").write_text(API_SCRIPT)
     # `python script.py` puts the user's folder first on sys.path, beside the shadow packages
     out = json.loads(_run([str(installed["venv"] / "bin" / "python"), "use_twin.py"], user, installed["env"]))
@@ -200,7 +196,7 @@ def test_python_api_script(installed: dict) -> None:
     assert {"anode-free-cu-lfp", "full-cell"} <= set(out["recipes"])
 
 
-def test_the_sdist_installs_too(installed: dict) -> None:
+def _check_the_sdist_installs_too(installed: dict) -> None:
     """Last: replaces the wheel's install by the sdist's (pip builds it in isolation)."""
     pip = [str(installed["venv"] / "bin" / "python"), "-m", "pip"]
     _run([*pip, "uninstall", "--yes", "--quiet", "twin"], installed["user"], installed["env"])
@@ -210,3 +206,16 @@ def test_the_sdist_installs_too(installed: dict) -> None:
                 "import twin; print(twin.load_named_protocol('fast-charge').charge_rate_C, *twin.recipe_names())"],
                installed["user"], installed["env"])
     assert out.split() == ["1.0", "anode-free-cu-lfp", "full-cell"]
+
+
+def test_installed_wheel_and_sdist_work_from_a_user_folder(tmp_path: Path) -> None:
+    """One test, so that a parallel run (-n 2) builds and installs once."""
+    installed = _install(tmp_path)
+    _check_twin_is_installed_from_the_wheel_not_the_repository(installed)
+    _check_version_and_help(installed)
+    _check_predict_json_and_a_named_protocol(installed)
+    _check_strategies_list(installed)
+    _check_simulate_then_calibrate(installed)
+    _check_sweep_and_compare(installed)
+    _check_python_api_script(installed)
+    _check_the_sdist_installs_too(installed)  # last: replaces the wheel's install
