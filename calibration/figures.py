@@ -127,3 +127,25 @@ def history_figure(study: optuna.Study) -> Any:
     ax.set_title(f"optimisation history: {study.study_name}", fontsize=10)
     ax.legend(fontsize=8)
     return figure
+
+
+def dataset_figure(time_series: Any, cycles: Any, title: str = "") -> Any:
+    """A cycling dataset: voltage [V] versus time [h] (Battery Data Format columns), and
+    normalized discharge capacity and Coulombic efficiency [%] per cycle."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 3.8), layout="constrained")
+    ax_v, ax_q = figure.subplots(1, 2)
+    ax_v.plot(time_series["Test Time / s"] / 3600, time_series["Voltage / V"], lw=0.8)
+    ax_v.set_xlabel("time [h]")
+    ax_v.set_ylabel("voltage [V]")
+    ax_q.plot(cycles["cycle"], cycles["normalized_capacity"], "o-", color="black", ms=3,
+              label="normalized discharge capacity")
+    ax_q.set_xlabel("cycle")
+    ax_q.set_ylabel("normalized discharge capacity")
+    ax_ce = ax_q.twinx()
+    ax_ce.plot(cycles["cycle"], 100 * cycles["coulombic_efficiency"], "s--", color="tab:red", ms=3,
+               label="Coulombic efficiency")
+    ax_ce.set_ylabel("Coulombic efficiency [%]", color="tab:red")
+    figure.suptitle(title, fontsize=10)
+    return figure

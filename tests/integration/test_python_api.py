@@ -72,3 +72,18 @@ def test_compare_and_sweep_in_memory(tmp_path) -> None:
     assert on_disk.computed == 2 and (tmp_path / "s.csv").exists()
     again = twin.sweep(np_ratios=[0, 2], max_cycles=5, workers=1, out=tmp_path / "s.csv")
     assert (again.reused, again.computed) == (2, 0)
+
+
+def test_simulated_dataset_is_typed_and_plots() -> None:
+    design = twin.CellDesign(cathode="LFP", np_ratio=0, areal_capacity_mAh_cm2=1.5, electrode_area_cm2=1.13,
+                             layers=1, electrolyte_g_per_Ah=35)
+    protocol = twin.Protocol(charge_rate_C=0.5, discharge_rate_C=0.5, rest_after_charge_min=0,
+                             rest_after_discharge_min=0)
+    dataset = twin.simulate(design, protocol, 3)
+    assert isinstance(dataset, twin.SyntheticDataset)
+    assert list(dataset.cycles["cycle"]) == [1, 2, 3]
+    assert dataset.cycles["normalized_capacity"].iloc[0] == pytest.approx(1.0)
+    # anode-free: every cycle loses Li, so capacity falls
+    assert dataset.cycles["discharge_capacity_mAh"].is_monotonic_decreasing
+    figure = dataset.plot()
+    assert isinstance(figure, Figure) and len(figure.axes) == 3
