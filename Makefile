@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: install demo test test-unit test-integration lint-imports bench calibrate-real clean
+.PHONY: install demo test test-unit test-integration lint-imports bench calibrate-real docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,5 +38,13 @@ bench: $(STAMP)
 calibrate-real: $(STAMP)
 	$(BIN)/python experiments/validate_real_cells.py
 
+## The API reference (HTML, numpydoc docstrings rendered by pdoc) in docs/api/.
+DOC_MODULES := twin twin.api twin.results twin.plots twin.design twin.protocol twin.protocol_files \
+	twin.lab_cells twin.strategies twin.calibration.api twin.calibration.recipes twin.calibration.data \
+	twin.calibration.synthetic twin.experiments.api
+docs: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[docs]"
+	$(BIN)/pdoc --docformat numpy --output-directory docs/api $(DOC_MODULES)
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/api

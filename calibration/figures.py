@@ -1,4 +1,9 @@
-"""Figures of a calibration (matplotlib, headless Agg, imported only when drawn)."""
+"""Figures of a calibration (matplotlib, imported only when drawn).
+
+Figures are `matplotlib.figure.Figure` objects made without pyplot: no backend is
+switched and no global figure state is touched, so a notebook's inline plots keep
+working and any process can save them (the Agg canvas renders `savefig`).
+"""
 
 from __future__ import annotations
 
@@ -15,21 +20,18 @@ if TYPE_CHECKING:
     from twin.calibration.objective import FitTarget
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure_and_axes(width_in: float = 6.4, height_in: float = 4.2) -> tuple[Any, Any]:
+    """A new Figure with one Axes, outside pyplot (no backend switch, no global state)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(figsize=(width_in, height_in))
+    return figure, figure.add_subplot()
 
 
 def png_bytes(figure: Any) -> bytes:
-    """The figure as PNG bytes; the figure is closed."""
-    plt = _pyplot()
+    """The figure as PNG bytes."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
-    plt.close(figure)
     return buffer.getvalue()
 
 
@@ -55,8 +57,7 @@ def _data_points(ax: Any, target: FitTarget, unseen: FitTarget | None,
 def fit_figure(target: FitTarget, unseen: FitTarget | None, forecast: Forecast, data: CycleData,
                twin_cycles: np.ndarray | None = None) -> Any:
     """Every ensemble member and the baseline against the data over the fitted cycles."""
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(6.4, 4.2))
+    figure, ax = _figure_and_axes()
     last = target.last_cycle
     for i, curve in enumerate(forecast.members):
         inside = curve.cycles <= max(last, 2)
@@ -79,8 +80,7 @@ def fit_figure(target: FitTarget, unseen: FitTarget | None, forecast: Forecast, 
 def forecast_figure(target: FitTarget, unseen: FitTarget | None, forecast: Forecast, data: CycleData,
                     twin_cycles: np.ndarray | None = None) -> Any:
     """P10-P90 band and P50 of the twin, the baseline, the data and the end of life."""
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(6.4, 4.2))
+    figure, ax = _figure_and_axes()
     ax.fill_between(forecast.cycles, forecast.p10, forecast.p90, color="tab:red", alpha=0.25,
                     label="twin P10-P90")
     ax.plot(forecast.cycles, forecast.p50, color="tab:red", label="twin P50")
@@ -109,8 +109,7 @@ def history_figure(study: optuna.Study) -> Any:
     """Loss of every finished trial and the best loss so far."""
     import optuna
 
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(6.4, 4.2))
+    figure, ax = _figure_and_axes()
     done = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.PRUNED]
     if done:
@@ -127,4 +126,26 @@ def history_figure(study: optuna.Study) -> Any:
     ax.set_ylabel("loss (RMS error)")
     ax.set_title(f"optimisation history: {study.study_name}", fontsize=10)
     ax.legend(fontsize=8)
+    return figure
+
+
+def dataset_figure(time_series: Any, cycles: Any, title: str = "") -> Any:
+    """A cycling dataset: voltage [V] versus time [h] (Battery Data Format columns), and
+    normalized discharge capacity and Coulombic efficiency [%] per cycle."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 3.8), layout="constrained")
+    ax_v, ax_q = figure.subplots(1, 2)
+    ax_v.plot(time_series["Test Time / s"] / 3600, time_series["Voltage / V"], lw=0.8)
+    ax_v.set_xlabel("time [h]")
+    ax_v.set_ylabel("voltage [V]")
+    ax_q.plot(cycles["cycle"], cycles["normalized_capacity"], "o-", color="black", ms=3,
+              label="normalized discharge capacity")
+    ax_q.set_xlabel("cycle")
+    ax_q.set_ylabel("normalized discharge capacity")
+    ax_ce = ax_q.twinx()
+    ax_ce.plot(cycles["cycle"], 100 * cycles["coulombic_efficiency"], "s--", color="tab:red", ms=3,
+               label="Coulombic efficiency")
+    ax_ce.set_ylabel("Coulombic efficiency [%]", color="tab:red")
+    figure.suptitle(title, fontsize=10)
     return figure

@@ -60,6 +60,15 @@ class SyntheticDataset:
         second = write_cycle_summary_csv(summary_path, self.cycles.drop(columns=["normalized_capacity"]))
         return first, second
 
+    def plot(self) -> Any:
+        """A matplotlib Figure: voltage [V] versus time [h], and the normalized discharge
+        capacity and Coulombic efficiency per cycle."""
+        from twin.calibration.figures import dataset_figure
+
+        return dataset_figure(self.time_series, self.cycles, f"{self.design.cathode}, "
+                              f"{self.design.areal_capacity_mAh_cm2:g} mAh/cm2, N:P {self.design.np_ratio:g}, "
+                              f"noise {self.noise:g}")
+
 
 def _steps(current_A: np.ndarray, cycle: np.ndarray) -> np.ndarray:
     """Step counter: a new step at every change of the current's sign or of cycle."""

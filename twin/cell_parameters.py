@@ -12,14 +12,14 @@ from scipy.optimize import brentq
 
 from twin.design import CellDesign
 from twin.errors import DesignError
-from twin.parameters import lithium_metal_lfp, lithium_metal_nmc811
+from twin.parameters._compose import base_lfp, base_nmc811
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.protocol import Protocol
 from twin.units import AH_M2_PER_MAH_CM2, FARADAY_C_PER_MOL, M2_PER_CM2, mol_per_m2_from_mAh_per_cm2
 
 PARAMETER_SETS = {
-    "NMC811": lithium_metal_nmc811.get_parameter_values,
-    "LFP": lithium_metal_lfp.get_parameter_values,
+    "NMC811": base_nmc811,
+    "LFP": base_lfp,
 }
 MAX_CATHODE_THICKNESS_M = 250e-6
 # The cathode is never filled beyond this Li fraction: the OCP fits of Chen2020 and

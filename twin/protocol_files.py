@@ -17,6 +17,10 @@ plus an optional `description`; the name defaults to the file's stem:
 
 Unknown keys, wrong types and out-of-range values raise `ProtocolError` naming the
 field (and the file).
+
+Named protocols ship with the package (`standard`, `fast-charge`, `checkup`):
+`protocol_names()` lists them, `load_named_protocol("fast-charge")` reads one (a path
+to your own file works too).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+
+from importlib.resources import files
 
 from twin.errors import ProtocolError
 from twin.protocol import Protocol
@@ -85,6 +91,52 @@ def load_protocol(path: str | Path) -> Protocol:
         raise ProtocolError(err.field, f"{_detail(err)} (in {path})") from None
     except TypeError as err:  # a Protocol validator met a value of the wrong type
         raise ProtocolError("file", f"{path}: {err}") from None
+
+
+def _bundled_protocols():  # -> importlib.resources Traversable
+    # The project's layout keeps the named protocols in experiments/protocols/, installed
+    # as package data under twin/experiments/; read as files, nothing is imported.
+    return files("twin") / "experiments" / "protocols"
+
+
+def protocol_names() -> list[str]:
+    """Names of the protocols that ship with the package, sorted."""
+    return sorted(p.name[:-len(".toml")] for p in _bundled_protocols().iterdir() if p.name.endswith(".toml"))
+
+
+def protocol_path(name_or_path: str | Path) -> Path:
+    """The TOML file of a protocol: `name_or_path` if it is an existing file, else the
+    named protocol that ships with the package.
+
+    Raises
+    ------
+    ProtocolError
+        Neither a file nor a named protocol (the message lists the names).
+    """
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    names = protocol_names()
+    if str(name_or_path) in names:
+        return Path(str(_bundled_protocols() / f"{name_or_path}.toml"))
+    raise ProtocolError("name", f"{str(name_or_path)!r} is neither a file nor a named protocol "
+                                f"(named: {', '.join(names)})")
+
+
+def load_named_protocol(name_or_path: str | Path) -> Protocol:
+    """A named protocol (see `protocol_names`) or one from a TOML file, validated.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        "standard", "fast-charge", "checkup", or the path of a protocol file.
+
+    Returns
+    -------
+    Protocol
+        Rates in C, rests in minutes, voltages in V.
+    """
+    return load_protocol(protocol_path(name_or_path))
 
 
 def _detail(err: ProtocolError) -> str:

@@ -11,9 +11,6 @@ import click
 from twin.experiments.options import InputError, emit, handle_errors, to_json
 from twin.experiments.progress import cycle_progress
 
-RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
-DEFAULT_RECIPE_BY_FORMAT = {"anode-free-table": "anode-free-cu-lfp"}
-DEFAULT_RECIPE = "full-cell"
 # Only the anode-free table holds several cells; other formats are one cell per file.
 FORMATS_WITH_CELL_IDS = frozenset({"anode-free-table"})
 FORMAT_LABELS = {"bdf": "Battery Data Format time-series", "summary": "per-cycle summary",
@@ -21,18 +18,14 @@ FORMAT_LABELS = {"bdf": "Battery Data Format time-series", "summary": "per-cycle
 
 
 def recipe_path(name_or_path: str | None, data_format: str | None) -> Path:
-    """A recipe file: a path, or a name of experiments/recipes/<name>.toml; by default
-    the recipe for the data's format."""
-    if name_or_path is None:
-        name_or_path = DEFAULT_RECIPE_BY_FORMAT.get(data_format or "", DEFAULT_RECIPE)
-    path = Path(name_or_path)
-    if path.suffix == ".toml" and path.exists():
-        return path
-    packaged = RECIPES_DIR / f"{name_or_path.removesuffix('.toml')}.toml"
-    if packaged.exists():
-        return packaged
-    known = ", ".join(sorted(p.stem for p in RECIPES_DIR.glob("*.toml")))
-    raise InputError(f"--recipe: {name_or_path!r} is neither a TOML file nor a recipe name (known: {known})")
+    """--recipe value -> a recipe file (twin.calibration.recipes): a path, or a name of
+    experiments/recipes/<name>.toml; by default the recipe for the data's format."""
+    from twin.calibration.recipes import RecipeError, recipe_path as library_recipe_path
+
+    try:
+        return library_recipe_path(name_or_path, data_format)
+    except RecipeError as err:
+        raise InputError(f"--recipe: {err}") from None
 
 
 def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_name: str) -> Any:

@@ -76,8 +76,8 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
         if np_ratio != 0 and click.get_current_context().get_parameter_source("np_ratio").name != "DEFAULT":
             raise InputError(f"--cell anode-free means N:P 0, but --np-ratio {np_ratio} was given")
         np_ratio = 0.0
+    from twin.api import predict
     from twin.design import CellDesign
-    from twin.simulation import predict_cycle_life
 
     finite(electrode_area, "--electrode-area")
     finite(separator_thickness, "--separator-thickness")
@@ -87,9 +87,9 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
                         separator_thickness_um=separator_thickness)
     protocol = resolve_protocol(protocol_file, charge_rate, discharge_rate)
     with cycle_progress(max_cycles, "cycling") as advance:
-        prediction = predict_cycle_life(design, protocol, eol_fraction=eol, max_cycles=max_cycles,
-                                        cell_model=cell_model, progress=advance, strategies=strategies,
-                                        mode=mode, stop_on_dendrite_risk=stop_on_dendrite_risk)
+        prediction = predict(design, protocol, eol_fraction=eol, max_cycles=max_cycles, cell_model=cell_model,
+                             progress=advance, strategies=strategies, mode=mode,
+                             stop_on_dendrite_risk=stop_on_dendrite_risk).prediction
     if plot_path is not None:
         from twin.experiments.plots import plot_prediction
 
@@ -99,19 +99,15 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
 
 
 def protocol_path(value: str) -> Path:
-    """--protocol value -> a TOML file: an existing path, or a protocol named in the
-    package's experiments/protocols directory."""
-    path = Path(value)
-    if path.is_file():
-        return path
-    from importlib.resources import files
+    """--protocol value -> a TOML file: an existing path, or a named protocol of the
+    package (twin.protocol_files)."""
+    from twin.errors import ProtocolError
+    from twin.protocol_files import _detail, protocol_path as library_protocol_path
 
-    bundled = files("twin.experiments") / "protocols"
-    named = sorted(p.name[:-len(".toml")] for p in bundled.iterdir() if p.name.endswith(".toml"))
-    if value in named:
-        return Path(str(bundled / f"{value}.toml"))
-    raise InputError(f"--protocol: {value!r} is neither a file nor a named protocol "
-                     f"(named: {', '.join(named)})")
+    try:
+        return library_protocol_path(value)
+    except ProtocolError as err:
+        raise InputError(f"--protocol: {_detail(err)}") from None
 
 
 def resolve_protocol(protocol_file: str | None, charge_rate: float, discharge_rate: float):

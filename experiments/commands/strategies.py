@@ -14,8 +14,6 @@ from twin.experiments.options import InputError, emit, handle_errors, load_strat
 
 LIST_COLUMNS = ["name", "family", "reported_ce", "current_density_mA_cm2", "capacity_mAh_cm2",
                 "simulated_ce", "loss_factor", "dendrite_threshold_factor", "source"]
-DEFAULT_CURRENT_DENSITY_MA_CM2 = {"li-cu": 0.5, "li-li": 1.0}
-DEFAULT_TEST_CYCLES = {"li-cu": 20, "li-li": 1000}
 
 
 @click.group("strategies", context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,31 +142,15 @@ def run_test_cell(test_cell: dict[str, Any], strategies: list[Any],
                   cycles: int | None) -> tuple[Any, dict[str, Any] | None]:
     """Run the Li||Cu or Li||Li test of `twin predict --cell` with the strategies given;
     returns the result and the combined strategy's description (None without one)."""
-    from twin.anchoring import coin_cell_overrides
-    from twin.strategies import prepare
-    from twin.test_cells import LiCuTest, ReservoirTest, SymmetricTest, run_li_cu, run_reservoir, run_symmetric
+    from twin.lab_cells import run_lab_cell
 
-    cell = test_cell["cell"]
-    j = test_cell["current_density_mA_cm2"] or DEFAULT_CURRENT_DENSITY_MA_CM2[cell]
-    n = cycles or DEFAULT_TEST_CYCLES[cell]
-    combined = prepare(strategies) if strategies else None
-    parameters = coin_cell_overrides(combined, j)
-    q = test_cell["capacity_mAh_cm2"]
-    if cell == "li-li":
-        test = SymmetricTest(current_density_mA_cm2=j, capacity_mAh_cm2=q, max_cycles=n,
-                             foil_thickness_um=test_cell["foil_thickness_um"],
-                             overpotential_limit_V=test_cell["overpotential_limit_V"])
-        result = run_symmetric(test, parameters)
-    elif test_cell["ce_protocol"] == "reservoir":
-        n = cycles or 10
-        result = run_reservoir(ReservoirTest(current_density_mA_cm2=j, reservoir_mAh_cm2=5 * q, cycles=n,
-                                             cutoff_V=test_cell["cutoff_V"]), parameters)
-    else:
-        if n < 2:
-            raise InputError("--max-cycles: a Li||Cu test needs at least 2 cycles")
-        result = run_li_cu(LiCuTest(current_density_mA_cm2=j, capacity_mAh_cm2=q, cycles=n,
-                                    discard_cycles=min(3, n - 1), cutoff_V=test_cell["cutoff_V"]), parameters)
-    return result, None if combined is None else combined.to_dict()
+    if test_cell["cell"] == "li-cu" and test_cell["ce_protocol"] != "reservoir" and cycles is not None and cycles < 2:
+        raise InputError("--max-cycles: a Li||Cu test needs at least 2 cycles")
+    return run_lab_cell(test_cell["cell"], strategies, current_density_mA_cm2=test_cell["current_density_mA_cm2"],
+                        capacity_mAh_cm2=test_cell["capacity_mAh_cm2"], cycles=cycles,
+                        ce_protocol=test_cell["ce_protocol"], cutoff_V=test_cell["cutoff_V"],
+                        overpotential_limit_V=test_cell["overpotential_limit_V"],
+                        foil_thickness_um=test_cell["foil_thickness_um"])
 
 
 def render_test_cell(result: Any, strategies: dict[str, Any] | None, fmt: str) -> str:

@@ -8,11 +8,20 @@ initial amounts: see `twin.cell_parameters`.
 Registered as the PyBaMM parameter set "LithiumMetal_LFP_Twin2026".
 """
 
-from pybamm.input.parameters.lithium_ion import Prada2013
+from twin.cell_parameters import parameter_values
+from twin.design import CellDesign
+from twin.parameters._compose import base_lfp
+from twin.protocol import Protocol
 
-from twin.parameters._compose import compose
+# The design-independent values (`twin.cell_parameters` adds a design's thicknesses and
+# initial amounts to them).
+base_parameter_values = base_lfp
 
 
 def get_parameter_values() -> dict:
-    """Flat dictionary of dimensional parameter values, with "citations"."""
-    return compose(Prada2013.get_parameter_values, ["Prada2013"])
+    """The registered set: complete for the twin's model (`twin.model.build_model`),
+    the base values plus those of the default design (`CellDesign(cathode="LFP")`,
+    4 mAh/cm2, N:P 2, 3 g/Ah, 25 degC) cycled with the default `Protocol()`."""
+    values = dict(parameter_values(CellDesign(cathode="LFP"), Protocol()).items())
+    values["citations"] = list(base_parameter_values().get("citations", []))
+    return values

@@ -10,11 +10,20 @@ see `twin.cell_parameters`.
 Registered as the PyBaMM parameter set "LithiumMetal_NMC811_Twin2026".
 """
 
-from pybamm.input.parameters.lithium_ion import Chen2020
+from twin.cell_parameters import parameter_values
+from twin.design import CellDesign
+from twin.parameters._compose import base_nmc811
+from twin.protocol import Protocol
 
-from twin.parameters._compose import compose
+# The design-independent values (`twin.cell_parameters` adds a design's thicknesses and
+# initial amounts to them).
+base_parameter_values = base_nmc811
 
 
 def get_parameter_values() -> dict:
-    """Flat dictionary of dimensional parameter values, with "citations"."""
-    return compose(Chen2020.get_parameter_values, ["Chen2020"])
+    """The registered set: complete for the twin's model (`twin.model.build_model`),
+    the base values plus those of the default design (`CellDesign(cathode="NMC811")`,
+    4 mAh/cm2, N:P 2, 3 g/Ah, 25 degC) cycled with the default `Protocol()`."""
+    values = dict(parameter_values(CellDesign(cathode="NMC811"), Protocol()).items())
+    values["citations"] = list(base_parameter_values().get("citations", []))
+    return values
