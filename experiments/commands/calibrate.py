@@ -46,7 +46,8 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 @click.command("calibrate")
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--cell", "cell_id", default=None, help="Cell of a multi-cell file (e.g. AF46 of cells.csv).")
-@click.option("--data-format", type=click.Choice(["auto", "bdf", "summary", "anode-free-table", "biologic-mpr", "arbin-res"]),
+@click.option("--data-format", type=click.Choice(["auto", "bdf", "summary", "anode-free-table", "biologic-mpr", "arbin-res",
+                                                      "maccor-txt", "neware-csv", "neware-nda"]),
               default="auto", show_default=True, help="How to read DATA (vendor files need the galvani package).")
 @click.option("--recipe", default=None,
               help="Recipe name (experiments/recipes/NAME.toml) or TOML file; default by data format "
