@@ -692,8 +692,10 @@ class Journal:
     An exclusive lock keeps two sweeps from writing the same output."""
 
     def __init__(self, path: Path) -> None:
+        from twin.files import resolve_output_path
+
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        resolve_output_path(self.path)  # a regular file in an existing folder, never a device
         self._handle = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
         try:
             import fcntl
@@ -745,6 +747,9 @@ def run_sweep(
     start = time.perf_counter()
     out = Path(out)
     table_format(out)
+    from twin.files import resolve_output_path
+
+    resolve_output_path(out)  # before any work: refuse a device, FIFO or missing folder
     keys = [design_key(case, settings) for case in cases]
     if len(set(keys)) != len(keys):
         raise SweepError("the grid lists the same design twice")

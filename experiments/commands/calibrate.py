@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from twin.experiments.options import InputError, emit, handle_errors, to_json
+from twin.experiments.options import OUTPUT_PATH, InputError, emit, handle_errors, to_json
 from twin.experiments.progress import cycle_progress
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
@@ -77,7 +77,7 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 @click.option("--experiment-name", default="twin-calibration", show_default=True,
               help="MLflow experiment.")
 @click.option("--no-tracking", is_flag=True, help="Do not log to MLflow.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUTPUT_PATH, default=None,
               help="Write the result to this file (atomically) instead of stdout.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")

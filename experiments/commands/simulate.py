@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from twin.experiments.options import (
+    OUTPUT_PATH,
     InputError, design_options, emit, finite, handle_errors, parse_parameter_overrides,
     protocol_options, to_json,
 )
@@ -39,10 +40,10 @@ def summary_path_for(out: Path) -> Path:
               help="Number of unit cells in the stack.")
 @click.option("--model", "cell_model", type=click.Choice(["spm", "spme", "dfn"]), default="spm",
               show_default=True, help="PyBaMM cell model on the cathode side.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--out", type=OUTPUT_PATH, required=True,
               help="BDF time-series CSV to write; the per-cycle summary goes beside it as "
                    "<name>.cycles.csv (both written atomically).")
-@click.option("--summary-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--summary-out", type=OUTPUT_PATH, default=None,
               help="Write the per-cycle summary CSV here instead.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="What to print about the dataset on stdout.")

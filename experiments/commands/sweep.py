@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from twin.experiments.options import (
+    OUTPUT_PATH,
     FiniteFloatRange, InputError, finite, handle_errors, parse_float_list, parse_parameter_overrides, plot_option,
 )
 
@@ -81,7 +82,7 @@ def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None
               type=click.Choice(["NMC811", "LFP"], case_sensitive=False), help="Cathode chemistry.")
 @click.option("--temperature", type=float, default=25.0, show_default=True, help="Cell temperature [degC].")
 @run_options
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--out", type=OUTPUT_PATH, required=True,
               help="Result table, .csv or .parquet. Rerunning with the same file resumes: "
                    "finished designs are not recomputed.")
 @plot_option("Draw a cycle-life heatmap (N:P by areal capacity, one panel per other axis value).")
