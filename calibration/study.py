@@ -37,6 +37,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
 from twin.calibration.data import CycleData, DataError, select_cycles
+from twin.calibration.readers.sanity import check_cycle_capacities, check_voltage_window
 from twin.calibration.forecast import Forecast, forecast_from_trials
 from twin.calibration.objective import (
     FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, check_parameter_names, check_voltage_cycles,
@@ -456,9 +457,12 @@ def _prepare(data: CycleData, recipe: Recipe, fit_cycles: int | None
     """Split the data and check the recipe (design, protocol, parameter names)."""
     target, unseen = split_data(data, fit_cycles)
     design = design_for_data(recipe, data.meta)
-    CellDesign(**design)  # a bad recipe design fails here, before any trial
+    cathode = CellDesign(**design).cathode  # a bad recipe design fails here, before any trial
     protocol = Protocol(**recipe.protocol)
     check_parameter_names(recipe, design)
+    # a file that cannot be one cell's cycling is refused before any trial runs
+    check_cycle_capacities(data)
+    check_voltage_window(data, cathode, protocol.voltage_window(cathode))
     twin_target = target.after_formation(recipe.fit.formation_cycles)
     if len(twin_target.cycles) < MIN_FIT_POINTS:
         raise DataError(f"only {len(twin_target.cycles)} measured cycle(s) after the "

@@ -669,6 +669,11 @@ def _time_series_to_cycle_data(
         "cycle_offset": offset,
         "normalization": NORMALIZED_TO_FIRST_CYCLE,
     }
+    # the voltage range while current flows (rest voltages relax toward OCV)
+    active = np.abs(values[BDF_CURRENT]) > rest_current_A
+    if BDF_VOLTAGE in values and np.isfinite(values[BDF_VOLTAGE][active]).any():
+        meta["voltage_min_V"] = float(np.nanmin(values[BDF_VOLTAGE][active]))
+        meta["voltage_max_V"] = float(np.nanmax(values[BDF_VOLTAGE][active]))
     if BDF_AMBIENT_TEMPERATURE in values and np.isfinite(values[BDF_AMBIENT_TEMPERATURE]).any():
         meta["ambient_temperature_degC_mean"] = float(np.nanmean(values[BDF_AMBIENT_TEMPERATURE]))
     curves = discharge_voltage_curves(
