@@ -387,7 +387,10 @@ class CalibrationResult:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        from twin.provenance import provenance
+
         return {
+            "provenance": provenance(),
             "best_params": {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in self.best_params.items()},
             "loss": self.loss,
             "best_trial": self.best_trial,
@@ -429,6 +432,8 @@ def _tags(data: CycleData, recipe: Recipe, study_name: str, settings: StudySetti
         "dataset_sha256": data.sha256, "data_file": data.source, "cell_id": data.cell_id or "",
         "recipe": recipe.source or recipe.name, "cell_type": recipe.cell_type, "study": study_name,
         "storage": settings.storage or "in-memory", "code_version": version["version"],
+        "twin_version": version["version"], "pybamm_version": version["pybamm"],
+        "python_version": version["python"],
     }
     if "git_commit" in version:
         tags["git_commit"] = version["git_commit"]
@@ -445,7 +450,11 @@ def _params(recipe: Recipe, settings: StudySettings, fit_cycles: int | None, des
         "ensemble_size": recipe.fit.ensemble_size, "eol_fraction": recipe.fit.eol_fraction,
         "fitted_parameters": ", ".join(recipe.space.parameter_names),
     }
-    params.update({f"design.{k}": v for k, v in design.items()})
+    # design fields the study fits are logged at the end with the best trial's values
+    fitted = {choice.field for choice in recipe.space.design_choices}
+    params.update({f"design.{k}": v for k, v in design.items() if k not in fitted})
+    if fitted:
+        params["design_fitted"] = ", ".join(sorted(fitted))
     params.update({f"protocol.{k}": v for k, v in recipe.protocol.items()})
     params.update({f"option.{k}": v for k, v in recipe.options.items()})
     params.update({f"fixed.{k}": v for k, v in recipe.overrides.items()})
@@ -544,6 +553,8 @@ def _log_result(tracker: CalibrationTracker, result: CalibrationResult, recipe: 
                 target: FitTarget, unseen: FitTarget | None, study: optuna.Study, figures: bool,
                 twin_cycles: Any = None) -> None:
     forecast = result.forecast
+    fitted = {choice.field for choice in recipe.space.design_choices}
+    tracker.log_params({f"design.{k}": v for k, v in result.design.items() if k in fitted})
     tracker.log_metrics({
         "best_loss": result.loss, "trials": result.trials, "capacity_scale": result.capacity_scale,
         "eol_cycle_p10": forecast.eol_cycle_p10, "eol_cycle_p50": forecast.eol_cycle_p50,

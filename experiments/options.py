@@ -148,6 +148,12 @@ def emit(text: str, out: Path | None) -> None:
 
 
 def to_json(obj: Any) -> str:
+    """JSON text; a result object (a dict) gains a ``provenance`` entry (twin, PyBaMM and
+    Python versions, the git commit from the project's own checkout) unless it has one."""
+    if isinstance(obj, dict) and "provenance" not in obj:
+        from twin.provenance import provenance
+
+        obj = {**obj, "provenance": provenance()}
     return json.dumps(obj, indent=2, allow_nan=False) + "\n"
 
 

@@ -654,7 +654,11 @@ def write_table(path: Path, table: pd.DataFrame) -> None:
     if table_format(path) == "csv":
         write_atomic(path, table.to_csv(index=False))
     else:
+        from twin.provenance import provenance
+
         buffer = io.BytesIO()
+        table = table.copy()
+        table.attrs["provenance"] = provenance()  # pandas keeps attrs in the Parquet metadata
         table.to_parquet(buffer, index=False)
         write_atomic(path, buffer.getvalue())
 
