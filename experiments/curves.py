@@ -39,3 +39,42 @@ def write_curves(path: Path, table: pd.DataFrame) -> None:
     from twin.experiments.sweep import write_table
 
     write_table(path, table)
+
+
+# columns of a sweep row that identify a design in the curves file
+SWEEP_CURVE_ID_COLUMNS = ("design_key", "label", "cathode", "np_ratio", "areal_capacity_mAh_cm2",
+                          "electrolyte_g_per_Ah", "charge_rate_C", "discharge_rate_C", "temperature_degC",
+                          "strategy")
+
+
+def read_curves_by_key(path: Path) -> dict[str, pd.DataFrame]:
+    """Curves of an earlier run of the same sweep, by design key ({} if none)."""
+    from twin.experiments.sweep import KEY_COLUMN, table_format
+
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(path, dtype={KEY_COLUMN: str}) if table_format(path) == "csv" else pd.read_parquet(path)
+    if KEY_COLUMN not in table.columns:
+        return {}
+    return {str(key): group for key, group in table.groupby(KEY_COLUMN, sort=False)}
+
+
+def sweep_curves_table(rows: Sequence[dict[str, Any]], earlier: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Long table of a sweep: the design's identifying columns, then its per-cycle
+    columns, one row per design and cycle, in grid order. A design that failed to
+    solve has no rows."""
+    from twin.experiments.sweep import CURVE_KEY, KEY_COLUMN
+
+    frames = []
+    for row in rows:
+        if CURVE_KEY in row:
+            frame = pd.DataFrame(row[CURVE_KEY])
+            for position, name in enumerate(c for c in SWEEP_CURVE_ID_COLUMNS if c in row):
+                # a design input that also varies per cycle (electrolyte left) keeps both
+                frame.insert(position, f"design_{name}" if name in frame.columns else name, row[name])
+        elif str(row[KEY_COLUMN]) in earlier:
+            frame = earlier[str(row[KEY_COLUMN])]
+        else:
+            continue
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({KEY_COLUMN: []})

@@ -18,6 +18,7 @@ protocol, strategy, end-of-life fraction, cycle limit, model, mode, overrides).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import io
@@ -437,9 +438,14 @@ def failure_row(case: DesignCase, settings: RunSettings, message: str, elapsed_s
     return row
 
 
-def run_case(case: DesignCase, settings: RunSettings) -> dict[str, Any]:
+CURVE_KEY = "curve"
+"""Rows of a sweep with --curves carry each per-cycle column (lists) under this key."""
+
+
+def run_case(case: DesignCase, settings: RunSettings, curves: bool = False) -> dict[str, Any]:
     """Worker: predict one case and summarise it. A solver failure becomes a row that
-    says so (journaled, not retried); a user mistake (ValueError) propagates."""
+    says so (journaled, not retried); a user mistake (ValueError) propagates. With
+    `curves`, the row also carries the per-cycle columns under :data:`CURVE_KEY`."""
     start = time.perf_counter()
     try:
         prediction = predict_case(case, settings)
@@ -448,8 +454,12 @@ def run_case(case: DesignCase, settings: RunSettings) -> dict[str, Any]:
     except Exception as err:  # noqa: BLE001 - only the twin's and the solver's failures
         if not type(err).__module__.startswith(("twin", "pybamm", "casadi")):
             raise
-        return failure_row(case, settings, f"{type(err).__name__}: {err}", time.perf_counter() - start)
-    return summarize(case, settings, prediction)
+        row = failure_row(case, settings, f"{type(err).__name__}: {err}", time.perf_counter() - start)
+        return {**row, CURVE_KEY: {}} if curves else row  # no curve to draw, nothing to redo
+    row = summarize(case, settings, prediction)
+    if curves:
+        row[CURVE_KEY] = {str(name): [plain_value(v) for v in column] for name, column in prediction.cycles.items()}
+    return row
 
 
 def _worker_init() -> None:
@@ -741,6 +751,7 @@ def run_sweep(
     workers: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    curves: Path | None = None,
 ) -> SweepResult:
     """Predict every case not already in `out` or its journal, then write the table
     (one row per case, in grid order) atomically and drop the journal. The table
@@ -760,6 +771,12 @@ def run_sweep(
     with Journal(journal_path(out)) as journal:
         finished = load_finished(out)
         done = {key: finished[key] for key in keys if key in finished}
+        earlier_curves: dict[str, Any] = {}
+        if curves is not None:  # a design without its curve (earlier run without --curves) is recomputed
+            from twin.experiments.curves import read_curves_by_key
+
+            earlier_curves = read_curves_by_key(curves)
+            done = {k: row for k, row in done.items() if CURVE_KEY in row or k in earlier_curves}
         pending = [case for case, key in zip(cases, keys) if key not in done]
         try:
             check_strategies_supported(pending)
@@ -770,12 +787,17 @@ def run_sweep(
             raise
         if on_start is not None:
             on_start(len(done), len(cases))
-        for _, row in map_cases(run_case, pending, settings, workers or default_workers()):
+        worker = functools.partial(run_case, curves=True) if curves is not None else run_case
+        for _, row in map_cases(worker, pending, settings, workers or default_workers()):
             journal.append(row)
             done[row[KEY_COLUMN]] = row
             if progress is not None:
                 progress(1)
-        table = rows_to_table([done[key] for key in keys])
+        if curves is not None:
+            from twin.experiments.curves import sweep_curves_table, write_curves
+
+            write_curves(curves, sweep_curves_table([done[key] for key in keys], earlier_curves))
+        table = rows_to_table([{k: v for k, v in done[key].items() if k != CURVE_KEY} for key in keys])
         write_table(out, table)
         journal.path.unlink(missing_ok=True)
     return SweepResult(table=table, reused=len(cases) - len(pending), computed=len(pending),
