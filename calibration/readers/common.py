@@ -691,6 +691,10 @@ VOLTAGE_RANGE_V = (-5.0, 10.0)
 """Cell voltages [V] taken as measurements; outside it a value is a unit or logging error."""
 CYCLE_NUMBER_LIMIT = 1_000_000
 """Largest cycle or step counter taken as a count (a Li-metal cell lives < 10^4 cycles)."""
+CAPACITY_LIMIT_MAH = 1.0e7
+"""Largest per-cycle capacity [mAh] taken as a measurement (10 kAh: beyond any one cell)."""
+NORMALIZED_LIMIT = 100.0
+"""Largest normalized capacity [-] taken as a value (plausibility is judged later, against the median)."""
 TEST_TIME_LIMIT_S = 1.0e9
 """Longest test time [s] taken as a measurement (about 32 years)."""
 

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 
 from twin.calibration.readers.common import (
+    CAPACITY_LIMIT_MAH,
+    CYCLE_NUMBER_LIMIT,
+    NORMALIZED_LIMIT,
     CHARGE_CAPACITY_MAH,
     COULOMBIC_EFFICIENCY,
     COULOMBIC_EFFICIENCY_MAX,
@@ -82,6 +85,17 @@ def _summary_values(frame: pd.DataFrame, problems: list[str]) -> tuple[dict[str,
         drops = positions[1:][np.diff(cycle[positions]) < 0]
         if drops.size:
             problems.append(f"cycle numbers are not increasing at {_rows_text([int(i) + 2 for i in drops])}")
+    limits = {CYCLE: (CYCLE_NUMBER_LIMIT, ""), DISCHARGE_CAPACITY_MAH: (CAPACITY_LIMIT_MAH, " mAh"),
+              CHARGE_CAPACITY_MAH: (CAPACITY_LIMIT_MAH, " mAh"), NORMALIZED_CAPACITY: (NORMALIZED_LIMIT, "")}
+    for canonical, (limit, unit) in limits.items():
+        if canonical in values:
+            absurd = np.isfinite(values[canonical]) & (values[canonical] > limit)
+            if absurd.any():
+                problems.append(
+                    f"column {names[canonical]!r} has {_plural(int(absurd.sum()), 'absurd value')} above "
+                    f"{limit:g}{unit} ({_rows_text(_file_rows(absurd))}; worst {np.nanmax(values[canonical]):.6g})"
+                )
+                values[canonical] = np.where(absurd, np.nan, values[canonical])
     for canonical in (DISCHARGE_CAPACITY_MAH, CHARGE_CAPACITY_MAH, NORMALIZED_CAPACITY):
         if canonical in values:
             negative = values[canonical] < 0

@@ -112,3 +112,28 @@ def test_no_trial_message_names_the_real_cause() -> None:
         "no trial could run: 2 of 3 trials failed with SolverError: IDA_BAD_K; 1 other kind(s) of failure "
         "(check the recipe's design and protocol against the data)"
     )
+
+
+def test_summary_with_absurd_cycle_or_capacity_is_named(tmp_path: Path) -> None:
+    from twin.calibration.readers import read_cycle_summary_csv
+
+    jump = tmp_path / "jump.csv"
+    jump.write_text("cycle,discharge_capacity_mAh\n1,1.0\n2,0.99\n1e12,0.98\n")
+    with pytest.raises(DataError, match=r"column 'cycle' has 1 absurd value above 1e\+06 \(row 4; worst 1e\+12\)"):
+        read_cycle_summary_csv(jump)
+    huge = tmp_path / "huge.csv"
+    huge.write_text("cycle,discharge_capacity_mAh\n1,1.0\n2,1e300\n3,0.98\n")
+    with pytest.raises(DataError, match=r"'discharge_capacity_mAh' has 1 absurd value above 1e\+07 mAh \(row 3"):
+        read_cycle_summary_csv(huge)
+
+
+def test_rest_noise_does_not_split_cycles() -> None:
+    from twin.calibration.readers.common import detect_cycles, noise_rest_current_A
+
+    rng = np.random.default_rng(0)
+    # two cycles of +-1 mA with rests of +-2 uA noise between the half cycles
+    rest = rng.normal(0.0, 2e-6, 50)
+    current = np.concatenate([np.full(50, 1e-3), rest, np.full(50, -1e-3), rest, np.full(50, 1e-3), rest,
+                              np.full(50, -1e-3), rest])
+    assert detect_cycles(current).max() > 10  # splitting on the sign of noise: many 'cycles'
+    assert detect_cycles(current, noise_rest_current_A(current)).max() == 2
