@@ -75,6 +75,12 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
     summary_out = summary_out or summary_path_for(out)
     if summary_out.resolve() == out.resolve():
         raise InputError("--summary-out must differ from --out")
+    from twin.files import OutputPathError, resolve_output_path
+
+    try:  # the derived summary path too, before the simulation runs
+        resolve_output_path(summary_out)
+    except OutputPathError as err:
+        raise InputError(f"--summary-out: {err}") from None
     from twin.calibration.synthetic import describe, simulate_dataset
     from twin.design import CellDesign
     from twin.protocol import Protocol

@@ -23,16 +23,27 @@ WRITERS = [
     (["simulate", "--out", "{tmp}/sim.csv"], "--summary-out"),
     (["calibrate", "{tmp}/data.csv"], "--out"),
     (["strategies", "show", "ceramic-coating"], "--out"),
+    (["compare", "--design", "np_ratio=1", "--design", "np_ratio=2"], "--curves"),
+    (["sweep", "--np-ratio", "1,2", "--out", "{tmp}/s.csv"], "--curves"),
 ]
+
+
+def test_simulate_checks_the_derived_summary_path_up_front(tmp_path: Path) -> None:
+    fifo = tmp_path / "cell.cycles.csv"  # where `--out cell.csv` puts the per-cycle summary
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(main, ["simulate", "--out", str(tmp_path / "cell.csv")])
+    assert result.exit_code == 2, result.output
+    assert "--summary-out:" in result.stderr and "is a FIFO (named pipe)" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cell.cycles.csv"]
 
 
 def run(tmp_path: Path, args: list[str], option: str, target: Path) -> tuple[int, str]:
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-    suffix = ".png" if option == "--plot" else ""
+    suffix = {"--plot": ".png", "--curves": ".csv"}.get(option, "")
     if suffix and not target.parent.exists():
         target = target.with_suffix(suffix)
     elif suffix:
-        link = tmp_path / f"plot{suffix}"
+        link = tmp_path / f"target{suffix}"
         if not link.exists() and not link.is_symlink():
             link.symlink_to(target)
         target = link
