@@ -61,7 +61,7 @@ def resolve_output_path(path: str | os.PathLike) -> Path:
             raise OutputPathError(f"{path} is a symlink to {target}, which does not exist: refusing to write through it")
     try:
         mode = os.stat(target).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no file yet, or a parent is a file
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         via = f" (symlink {path} points to it)" if target != path else ""

@@ -48,6 +48,12 @@ def test_never_creates_a_missing_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "missing").exists()
 
 
+def test_a_file_as_folder_is_named(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputPathError, match=r"cannot write .*file/x.json: folder .*file is not a folder"):
+        write_atomic(tmp_path / "file" / "x.json", "x")
+
+
 def test_symlink_to_a_regular_file_is_written_through(tmp_path: Path) -> None:
     target = tmp_path / "real.json"
     target.write_text("old")
