@@ -139,3 +139,4 @@ def test_predict_plot(tmp_path):
     dead_band = layers[2].get_paths()[0].vertices[:, 1]
     assert dead_band.max() - dead_band.min() > 0
     assert [line.get_label() for line in thickness.get_lines()] == ["anode thickness"]
+    assert thickness.get_ylabel() == "anode thickness [µm]"

@@ -1,4 +1,5 @@
-"""Plot details: heatmap subtitle inside the figure, whole trial numbers, µm."""
+"""Plot details: heatmap subtitle inside the figure, whole trial numbers (the µm label is
+checked on a real prediction figure in tests/integration/test_compare_and_plots.py)."""
 
 from __future__ import annotations
 
@@ -36,12 +37,3 @@ def test_history_ticks_are_whole_trial_numbers() -> None:
     figure.canvas.draw()
     ticks = figure.axes[0].get_xticks()
     assert np.allclose(ticks, np.round(ticks))
-
-
-def test_thickness_is_labelled_in_micrometres() -> None:
-    import inspect
-
-    from twin.experiments import plots
-
-    source = inspect.getsource(plots)
-    assert "[µm]" in source and "[um]" not in source
