@@ -1,4 +1,10 @@
-"""Battery Data Format (BDF, Battery Data Alliance) time-series CSV: reader and writer."""
+"""Battery Data Format (BDF, Battery Data Alliance) time-series CSV: reader and writer.
+
+Read here rather than through batterydf (the Alliance's package): its loader renames
+columns and warns, but does not collect every problem of a file into one message with
+row numbers, nor convert units given in column names (mA, ms, h) the way the twin's
+variable map does; and it changes ``warnings.formatwarning`` for the whole process.
+"""
 
 from __future__ import annotations
 
