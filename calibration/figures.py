@@ -122,6 +122,9 @@ def history_figure(study: optuna.Study) -> Any:
         ax.plot([t.number for t in pruned],
                 [t.intermediate_values[max(t.intermediate_values)] if t.intermediate_values else np.nan
                  for t in pruned], "x", color="tab:orange", ms=4, label="pruned (last partial loss)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # trial numbers are whole
     ax.set_xlabel("trial")
     ax.set_ylabel("loss (RMS error)")
     ax.set_title(f"optimisation history: {study.study_name}", fontsize=10)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from twin.calibration.baseline import fit_geometric_baseline, mean_absolute_error
 from twin.calibration.objective import FitTarget, TwinModel, simulated_retention
-from twin.errors import TwinError
+from twin.errors import SimulationError, TwinError
 from twin.simulation import predict_cycle_life
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -242,13 +242,30 @@ def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None
             geometric.predict(unseen.cycles), unseen.normalized_capacity)
 
 
+def no_trial_message(trials: Sequence[optuna.trial.FrozenTrial]) -> str:
+    """Why no trial can forecast: the most common recorded failure, not a generic line."""
+    from collections import Counter
+
+    failures = Counter(str(t.user_attrs.get("failure", "")) for t in trials if t.user_attrs.get("failure"))
+    states = Counter(t.state.name.lower() for t in trials)
+    if not trials:
+        return "no trial ran (the study is empty): nothing to forecast with"
+    if failures:
+        cause, count = failures.most_common(1)[0]
+        others = f"; {len(failures) - 1} other kind(s) of failure" if len(failures) > 1 else ""
+        return (f"no trial could run: {count} of {len(trials)} trials failed with {cause}{others} "
+                "(check the recipe's design and protocol against the data)")
+    summary = ", ".join(f"{n} {state}" for state, n in states.items())
+    return f"no trial finished with a usable fit ({summary}): nothing to forecast with"
+
+
 def forecast_from_trials(model: TwinModel, trials: Sequence[optuna.trial.FrozenTrial], fitted: FitTarget,
                          unseen: FitTarget | None, penalty: float, mode: str = "auto") -> Forecast:
     """Select members, simulate them, build the band and score the unseen cycles."""
     settings = model.recipe.fit
     members = select_members(trials, settings.ensemble_size, settings.ensemble_loss_ratio, penalty)
     if not members:
-        raise ValueError("no successful trial to forecast with: every simulation failed")
+        raise SimulationError(no_trial_message(trials))
     horizon = max(fitted.last_cycle, unseen.last_cycle if unseen is not None and len(unseen.cycles) else 0)
     curves = [simulate_member(model, m, horizon, settings.eol_fraction, settings.forecast_max_cycles, mode)
               for m in members]

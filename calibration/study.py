@@ -37,6 +37,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
 from twin.calibration.data import CycleData, DataError, select_cycles
+from twin.calibration.readers.sanity import check_cycle_capacities, check_voltage_window
 from twin.calibration.forecast import Forecast, forecast_from_trials
 from twin.calibration.objective import (
     FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, check_parameter_names, check_voltage_cycles,
@@ -218,7 +219,8 @@ def check_study_identity(study: optuna.Study, identity: Mapping[str, Any]) -> No
         for key, value in identity.items():
             study.set_user_attr(key, value)
         return
-    differs = [key for key in IDENTITY_KEYS if stored.get(key) != identity.get(key)]
+    # a key not stored yet is one a concurrent worker is still writing (set one at a time)
+    differs = [key for key in IDENTITY_KEYS if key in stored and stored[key] != identity.get(key)]
     if differs:
         was = f"{stored.get('data_file')}" + (f" cell {stored['cell_id']}" if stored.get("cell_id") else "")
         was += f" ({_describe('fit_cycles', stored)}, {_describe('recipe', stored)})"
@@ -383,7 +385,10 @@ class CalibrationResult:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        from twin.provenance import provenance
+
         return {
+            "provenance": provenance(),
             "best_params": {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in self.best_params.items()},
             "loss": self.loss,
             "best_trial": self.best_trial,
@@ -425,6 +430,8 @@ def _tags(data: CycleData, recipe: Recipe, study_name: str, settings: StudySetti
         "dataset_sha256": data.sha256, "data_file": data.source, "cell_id": data.cell_id or "",
         "recipe": recipe.source or recipe.name, "cell_type": recipe.cell_type, "study": study_name,
         "storage": settings.storage or "in-memory", "code_version": version["version"],
+        "twin_version": version["version"], "pybamm_version": version["pybamm"],
+        "python_version": version["python"],
     }
     if "git_commit" in version:
         tags["git_commit"] = version["git_commit"]
@@ -441,7 +448,11 @@ def _params(recipe: Recipe, settings: StudySettings, fit_cycles: int | None, des
         "ensemble_size": recipe.fit.ensemble_size, "eol_fraction": recipe.fit.eol_fraction,
         "fitted_parameters": ", ".join(recipe.space.parameter_names),
     }
-    params.update({f"design.{k}": v for k, v in design.items()})
+    # design fields the study fits are logged at the end with the best trial's values
+    fitted = {choice.field for choice in recipe.space.design_choices}
+    params.update({f"design.{k}": v for k, v in design.items() if k not in fitted})
+    if fitted:
+        params["design_fitted"] = ", ".join(sorted(fitted))
     params.update({f"protocol.{k}": v for k, v in recipe.protocol.items()})
     params.update({f"option.{k}": v for k, v in recipe.options.items()})
     params.update({f"fixed.{k}": v for k, v in recipe.overrides.items()})
@@ -453,9 +464,12 @@ def _prepare(data: CycleData, recipe: Recipe, fit_cycles: int | None
     """Split the data and check the recipe (design, protocol, parameter names)."""
     target, unseen = split_data(data, fit_cycles)
     design = design_for_data(recipe, data.meta)
-    CellDesign(**design)  # a bad recipe design fails here, before any trial
+    cathode = CellDesign(**design).cathode  # a bad recipe design fails here, before any trial
     protocol = Protocol(**recipe.protocol)
     check_parameter_names(recipe, design)
+    # a file that cannot be one cell's cycling is refused before any trial runs
+    check_cycle_capacities(data)
+    check_voltage_window(data, cathode, protocol.voltage_window(cathode))
     twin_target = target.after_formation(recipe.fit.formation_cycles)
     if len(twin_target.cycles) < MIN_FIT_POINTS:
         raise DataError(f"only {len(twin_target.cycles)} measured cycle(s) after the "
@@ -537,6 +551,8 @@ def _log_result(tracker: CalibrationTracker, result: CalibrationResult, recipe: 
                 target: FitTarget, unseen: FitTarget | None, study: optuna.Study, figures: bool,
                 twin_cycles: Any = None) -> None:
     forecast = result.forecast
+    fitted = {choice.field for choice in recipe.space.design_choices}
+    tracker.log_params({f"design.{k}": v for k, v in result.design.items() if k in fitted})
     tracker.log_metrics({
         "best_loss": result.loss, "trials": result.trials, "capacity_scale": result.capacity_scale,
         "eol_cycle_p10": forecast.eol_cycle_p10, "eol_cycle_p50": forecast.eol_cycle_p50,

@@ -54,24 +54,13 @@ def mlflow_key(name: str) -> str:
 
 
 def code_version() -> dict[str, str]:
-    """Package version and, when the code runs from a git checkout, the commit."""
-    try:
-        version = metadata.version("twin")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    info = {"version": version}
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                timeout=5, check=False)
-        if commit.returncode == 0 and commit.stdout.strip():
-            info["git_commit"] = commit.stdout.strip()
-            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                                   capture_output=True, text=True, timeout=5, check=False)
-            info["git_dirty"] = str(bool(dirty.stdout.strip())).lower()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return info
+    """Package version and, when the code runs from the twin project's own checkout
+    (not a user's repository holding an installed copy), the commit: see twin.provenance."""
+    from twin.provenance import git_state, provenance
+
+    versions = provenance()
+    return {"version": versions["twin"], "pybamm": versions["pybamm"], "python": versions["python"],
+            **git_state()}
 
 
 def _artifact_root(tracking_uri: str) -> str | None:

@@ -44,11 +44,17 @@ def _available(name: str) -> bool:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="twin")
-def main() -> None:
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show solver (SUNDIALS), PyBaMM and cycler-file reader messages on stderr.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Digital twin of lithium-metal cells: how long a design lives, and why.
 
     Results go to stdout (table, JSON or CSV); progress and diagnostics to stderr.
     """
+    from twin.experiments.quiet import configure_output
+
+    ctx.call_on_close(configure_output(verbose))
 
 
 if __name__ == "__main__":

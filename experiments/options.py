@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from twin.files import write_atomic
+from twin.files import OutputPathError, resolve_output_path, write_atomic
 
 FORMATS = ("table", "json", "csv")
 
@@ -64,8 +64,27 @@ def protocol_options(func: Callable) -> Callable:
     return _apply(func, Protocol, ("charge_rate_C", "discharge_rate_C"))
 
 
+class OutputPath(click.ParamType):
+    """An output file path, checked before any work (twin.files rules: a regular file
+    or a new one in an existing folder; symlinks written through): a device, FIFO,
+    socket, folder or missing folder is a usage error (exit 2) up front."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(value)
+        try:
+            resolve_output_path(path)
+        except OutputPathError as err:
+            self.fail(str(err), param, ctx)
+        return path
+
+
+OUTPUT_PATH = OutputPath()
+
+
 def output_options(func: Callable) -> Callable:
-    func = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    func = click.option("--out", type=OUTPUT_PATH, default=None,
                         help="Write the result to this file (atomically) instead of stdout.")(func)
     func = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                         show_default=True, help="Output format.")(func)
@@ -159,6 +178,12 @@ def emit(text: str, out: Path | None) -> None:
 
 
 def to_json(obj: Any) -> str:
+    """JSON text; a result object (a dict) gains a ``provenance`` entry (twin, PyBaMM and
+    Python versions, the git commit from the project's own checkout) unless it has one."""
+    if isinstance(obj, dict) and "provenance" not in obj:
+        from twin.provenance import provenance
+
+        obj = {**obj, "provenance": provenance()}
     return json.dumps(obj, indent=2, allow_nan=False) + "\n"
 
 
@@ -214,7 +239,7 @@ def plot_option(help_text: str) -> Callable[[Callable], Callable]:
             raise InputError(f"--plot: {value.name}: use a file name ending in {', '.join(PLOT_SUFFIXES)}")
         return value
 
-    return click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+    return click.option("--plot", "plot_path", type=OUTPUT_PATH,
                         default=None, callback=check, metavar="FILE.png", help=help_text)
 
 

@@ -18,6 +18,7 @@ protocol, strategy, end-of-life fraction, cycle limit, model, mode, overrides).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import itertools
@@ -442,17 +443,26 @@ def failure_row(case: DesignCase, settings: RunSettings, message: str, elapsed_s
     return row
 
 
-def run_case(case: DesignCase, settings: RunSettings) -> dict[str, Any]:
+CURVE_KEY = "curve"
+"""Rows of a sweep with --curves carry each per-cycle column (lists) under this key."""
+
+
+def run_case(case: DesignCase, settings: RunSettings, curves: bool = False) -> dict[str, Any]:
     """Worker: predict one case and summarise it. A solver failure becomes a row that
-    says so (journaled, not retried); a user mistake (ValueError) propagates."""
+    says so (journaled, not retried); a user mistake (ValueError) propagates. With
+    `curves`, the row also carries the per-cycle columns under :data:`CURVE_KEY`."""
     start = time.perf_counter()
     try:
         prediction = predict_case(case, settings)
     except TwinInputError:
         raise
     except solver_failure_types() as err:
-        return failure_row(case, settings, f"{type(err).__name__}: {err}", time.perf_counter() - start)
-    return summarize(case, settings, prediction)
+        row = failure_row(case, settings, f"{type(err).__name__}: {err}", time.perf_counter() - start)
+        return {**row, CURVE_KEY: {}} if curves else row  # no curve to draw, nothing to redo
+    row = summarize(case, settings, prediction)
+    if curves:
+        row[CURVE_KEY] = {str(name): [plain_value(v) for v in column] for name, column in prediction.cycles.items()}
+    return row
 
 
 def _worker_init() -> None:
@@ -668,7 +678,11 @@ def write_table(path: Path, table: pd.DataFrame) -> None:
     if table_format(path) == "csv":
         write_atomic(path, table.to_csv(index=False))
     else:
+        from twin.provenance import provenance
+
         buffer = io.BytesIO()
+        table = table.copy()
+        table.attrs["provenance"] = provenance()  # pandas keeps attrs in the Parquet metadata
         table.to_parquet(buffer, index=False)
         write_atomic(path, buffer.getvalue())
 
@@ -706,8 +720,10 @@ class Journal:
     An exclusive lock keeps two sweeps from writing the same output."""
 
     def __init__(self, path: Path) -> None:
+        from twin.files import resolve_output_path
+
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        resolve_output_path(self.path)  # a regular file in an existing folder, never a device
         self._handle = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
         try:
             import fcntl
@@ -749,6 +765,7 @@ def run_sweep(
     workers: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    curves: Path | None = None,
 ) -> SweepResult:
     """Predict every case not already in `out` or its journal, then write the table
     (one row per case, in grid order) atomically and drop the journal. The table
@@ -759,12 +776,19 @@ def run_sweep(
     start = time.perf_counter()
     out = Path(out)
     table_format(out)
+    from twin.files import resolve_output_path
+
+    resolve_output_path(out)  # before any work: refuse a device, FIFO or missing folder
     keys = [design_key(case, settings) for case in cases]
     if len(set(keys)) != len(keys):
         raise SweepError("the grid lists the same design twice")
     with Journal(journal_path(out)) as journal:
         finished = load_finished(out)
         done = {key: finished[key] for key in keys if key in finished}
+        earlier_curves: dict[str, Any] = {}
+        if curves is not None:  # a design without its curve (earlier run without --curves) is recomputed
+            earlier_curves = read_curves_by_key(curves)
+            done = {k: row for k, row in done.items() if CURVE_KEY in row or k in earlier_curves}
         pending = [case for case, key in zip(cases, keys) if key not in done]
         try:
             check_strategies_supported(pending)
@@ -775,12 +799,15 @@ def run_sweep(
             raise
         if on_start is not None:
             on_start(len(done), len(cases))
-        for _, row in map_cases(run_case, pending, settings, workers or default_workers()):
+        worker = functools.partial(run_case, curves=True) if curves is not None else run_case
+        for _, row in map_cases(worker, pending, settings, workers or default_workers()):
             journal.append(row)
             done[row[KEY_COLUMN]] = row
             if progress is not None:
                 progress(1)
-        table = rows_to_table([done[key] for key in keys])
+        if curves is not None:
+            write_curves(curves, sweep_curves_table([done[key] for key in keys], earlier_curves))
+        table = rows_to_table([{k: v for k, v in done[key].items() if k != CURVE_KEY} for key in keys])
         write_table(out, table)
         journal.path.unlink(missing_ok=True)
     return SweepResult(table=table, reused=len(cases) - len(pending), computed=len(pending),
@@ -798,3 +825,45 @@ __all__ = [
     "summarize", "resolve_mode", "journal_path", "read_table", "write_table", "load_finished",
     "default_workers", "overrides_tuple",
 ]
+
+
+# --- per-cycle curves of a sweep (`--curves`), long format --------------------------
+
+def write_curves(path: Path, table: pd.DataFrame) -> None:
+    """CSV or Parquet by extension, atomically (Parquet carries the provenance)."""
+    write_table(path, table)
+
+
+# columns of a sweep row that identify a design in the curves file
+SWEEP_CURVE_ID_COLUMNS = ("design_key", "label", "cathode", "np_ratio", "areal_capacity_mAh_cm2",
+                          "electrolyte_g_per_Ah", "charge_rate_C", "discharge_rate_C", "temperature_degC",
+                          "strategy")
+
+
+def read_curves_by_key(path: Path) -> dict[str, pd.DataFrame]:
+    """Curves of an earlier run of the same sweep, by design key ({} if none)."""
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(path, dtype={KEY_COLUMN: str}) if table_format(path) == "csv" else pd.read_parquet(path)
+    if KEY_COLUMN not in table.columns:
+        return {}
+    return {str(key): group for key, group in table.groupby(KEY_COLUMN, sort=False)}
+
+
+def sweep_curves_table(rows: Sequence[dict[str, Any]], earlier: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Long table of a sweep: the design's identifying columns, then its per-cycle
+    columns, one row per design and cycle, in grid order. A design that failed to
+    solve has no rows."""
+    frames = []
+    for row in rows:
+        if CURVE_KEY in row:
+            frame = pd.DataFrame(row[CURVE_KEY])
+            for position, name in enumerate(c for c in SWEEP_CURVE_ID_COLUMNS if c in row):
+                # a design input that also varies per cycle (electrolyte left) keeps both
+                frame.insert(position, f"design_{name}" if name in frame.columns else name, row[name])
+        elif str(row[KEY_COLUMN]) in earlier:
+            frame = earlier[str(row[KEY_COLUMN])]
+        else:
+            continue
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({KEY_COLUMN: []})

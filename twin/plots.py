@@ -142,7 +142,7 @@ def prediction_figure(prediction: Prediction) -> Figure:
     ax_li.legend(fontsize=8, loc="lower left")
 
     ax_t.plot(cycle, c["anode_thickness_um"], color="C4", label="anode thickness")
-    ax_t.set_ylabel("anode thickness [um]", color="C4")
+    ax_t.set_ylabel("anode thickness [µm]", color="C4")
     ax_t.set_xlabel("cycle")
     ax_s = ax_t.twinx()
     ax_s.plot(cycle, c["swelling_pct"], color="C3", linestyle="--", label="cell swelling")
@@ -289,7 +289,8 @@ def sweep_heatmap_figure(table: pd.DataFrame) -> Figure:
     fixed_values = {col: table[col].iloc[0] for col in fixed}
     if fixed_values.get("strategy") == "none":
         del fixed_values["strategy"]
-    fixed_text = textwrap.fill(_panel_title(fixed_values), width=int(18 * fig.get_figwidth()))
+    # about 11 characters of 9 pt text per inch of figure: wrap inside the figure's width
+    fixed_text = textwrap.fill(_panel_title(fixed_values), width=int(11 * fig.get_figwidth()))
     fig.suptitle(f"cycle life [cycles]\n{fixed_text}", fontsize=9)
     if image is not None:
         fig.colorbar(image, ax=list(axes[:len(groups)]), label="cycle life [cycles]", shrink=0.9)

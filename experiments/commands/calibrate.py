@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from twin.experiments.options import InputError, emit, handle_errors, to_json
+from twin.experiments.options import OUTPUT_PATH, InputError, emit, handle_errors, to_json
 from twin.experiments.progress import cycle_progress
 
 # Only the anode-free table holds several cells; other formats are one cell per file.
@@ -39,7 +39,8 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 @click.command("calibrate")
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--cell", "cell_id", default=None, help="Cell of a multi-cell file (e.g. AF46 of cells.csv).")
-@click.option("--data-format", type=click.Choice(["auto", "bdf", "summary", "anode-free-table", "biologic-mpr", "arbin-res"]),
+@click.option("--data-format", type=click.Choice(["auto", "bdf", "summary", "anode-free-table", "biologic-mpr", "arbin-res",
+                                                      "maccor-txt", "neware-csv", "neware-nda"]),
               default="auto", show_default=True, help="How to read DATA (vendor files need the galvani package).")
 @click.option("--recipe", default=None,
               help="Recipe name (experiments/recipes/NAME.toml) or TOML file; default by data format "
@@ -69,10 +70,10 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 @click.option("--experiment-name", default="twin-calibration", show_default=True,
               help="MLflow experiment.")
 @click.option("--no-tracking", is_flag=True, help="Do not log to MLflow.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUTPUT_PATH, default=None,
               help="Write the result to this file (atomically) instead of stdout.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="Output format (csv: the forecast band per cycle beside the measured capacity).")
 @handle_errors
 def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, fit_cycles: int | None,
         trials: int | None, timeout: float | None, n_jobs: int, seed: int | None, sampler: str | None,
@@ -110,7 +111,27 @@ def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, f
     with cycle_progress(total, "trials") as advance:
         result = calibrate(cycle_data, loaded, fit_cycles, settings, tracker,
                            callbacks=[lambda study, trial: advance(1)])
-    emit(to_json(result.to_dict()) if fmt == "json" else render_table(result), out)
+    if fmt == "csv":
+        emit(render_csv(result, cycle_data), out)
+    else:
+        emit(to_json(result.to_dict()) if fmt == "json" else render_table(result), out)
+
+
+def render_csv(result: Any, cycle_data: Any) -> str:
+    """One row per cycle: ``cycle``, ``measured_normalized_capacity`` (empty where not
+    measured), ``fitted`` (the cycle was in the fit window), the forecast band
+    ``forecast_p10``/``forecast_p50``/``forecast_p90`` [-, normalized capacity]."""
+    import pandas as pd
+
+    forecast = result.forecast
+    band = pd.DataFrame({"cycle": forecast.cycles.astype(int), "forecast_p10": forecast.p10,
+                         "forecast_p50": forecast.p50, "forecast_p90": forecast.p90})
+    measured = pd.DataFrame({"cycle": cycle_data.cycle_numbers.astype(int),
+                             "measured_normalized_capacity": cycle_data.normalized_capacity})
+    table = measured.merge(band, on="cycle", how="outer").sort_values("cycle")
+    last_fitted = result.fit_cycles if result.fit_cycles is not None else int(cycle_data.cycle_numbers.max())
+    table.insert(2, "fitted", (table["cycle"] <= last_fitted) & table["measured_normalized_capacity"].notna())
+    return table.to_csv(index=False)
 
 
 def _number(value: float | None, digits: int = 4) -> str:

@@ -8,6 +8,7 @@ import click
 
 from twin.experiments.commands.sweep import life_labels, make_settings, run_options
 from twin.experiments.options import (
+    OUTPUT_PATH,
     InputError, design_options, emit, finite, handle_errors, output_options, plot_option,
     protocol_options, to_json,
 )
@@ -43,11 +44,14 @@ DATA_COLUMNS = [
 @output_options
 @plot_option("One figure: capacity retention, Li inventory split (cyclable / dead / SEI) and "
              "swelling versus cycle for every design.")
+@click.option("--curves", "curves_path", type=OUTPUT_PATH, default=None, metavar="FILE.csv|FILE.parquet",
+              help="Also write every design's per-cycle curves in long format (one row per design and cycle).")
 @handle_errors
 def cli(specs: tuple[str, ...], cathode: str, np_ratio: float, areal_capacity: float,
         electrolyte_amount: float, temperature: float, charge_rate: float, discharge_rate: float,
         max_cycles: int, eol: float, cell_model: str, mode: str | None, assignments: tuple[str, ...],
-        stop_on_dendrite_risk: bool, workers: int | None, fmt: str, out: Path | None, plot_path: Path | None) -> None:
+        stop_on_dendrite_risk: bool, workers: int | None, fmt: str, out: Path | None, plot_path: Path | None,
+        curves_path: Path | None = None) -> None:
     """Forecast two or more designs and show them side by side.
 
     Example: `twin compare --design "np_ratio=0,label=anode-free" --design "np_ratio=2"
@@ -55,6 +59,9 @@ def cli(specs: tuple[str, ...], cathode: str, np_ratio: float, areal_capacity: f
     """
     if len(specs) < 2:
         raise InputError("--design: give at least two designs to compare")
+    from twin.experiments.curves import check_curves_path
+
+    check_curves_path(curves_path)
     for name, value in (("--np-ratio", np_ratio), ("--areal-capacity", areal_capacity),
                         ("--electrolyte-amount", electrolyte_amount), ("--temperature", temperature),
                         ("--charge-rate", charge_rate), ("--discharge-rate", discharge_rate)):
@@ -87,6 +94,12 @@ def cli(specs: tuple[str, ...], cathode: str, np_ratio: float, areal_capacity: f
 
         plot_comparison(predictions, [case.label for case in cases], plot_path)
         click.echo(f"wrote {plot_path}", err=True)
+    if curves_path is not None:
+        from twin.experiments.curves import curves_table
+        from twin.experiments.sweep import write_curves
+
+        write_curves(curves_path, curves_table([case.label for case in cases], predictions))
+        click.echo(f"wrote {curves_path}", err=True)
     emit(render(table, fmt), out)
 
 

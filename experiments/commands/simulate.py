@@ -9,6 +9,7 @@ import click
 from twin.design import CellDesign
 from twin.experiments.options import field_option
 from twin.experiments.options import (
+    OUTPUT_PATH,
     InputError, design_options, emit, finite, handle_errors, parse_parameter_overrides,
     protocol_options, to_json,
 )
@@ -39,10 +40,10 @@ def summary_path_for(out: Path) -> Path:
 @field_option(CellDesign, "layers")
 @click.option("--model", "cell_model", type=click.Choice(["spm", "spme", "dfn"]), default="spm",
               show_default=True, help="PyBaMM cell model on the cathode side.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--out", type=OUTPUT_PATH, required=True,
               help="BDF time-series CSV to write; the per-cycle summary goes beside it as "
                    "<name>.cycles.csv (both written atomically).")
-@click.option("--summary-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--summary-out", type=OUTPUT_PATH, default=None,
               help="Write the per-cycle summary CSV here instead.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="What to print about the dataset on stdout.")
@@ -74,6 +75,12 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
     summary_out = summary_out or summary_path_for(out)
     if summary_out.resolve() == out.resolve():
         raise InputError("--summary-out must differ from --out")
+    from twin.files import OutputPathError, resolve_output_path
+
+    try:  # the derived summary path too, before the simulation runs
+        resolve_output_path(summary_out)
+    except OutputPathError as err:
+        raise InputError(f"--summary-out: {err}") from None
     from twin.calibration.synthetic import describe, simulate_dataset
     from twin.design import CellDesign
     from twin.protocol import Protocol

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from twin.experiments.options import InputError, emit, handle_errors, load_strategies, output_options, to_json
+from twin.experiments.options import OUTPUT_PATH, InputError, emit, handle_errors, load_strategies, output_options, to_json
 
 LIST_COLUMNS = ["name", "family", "reported_ce", "current_density_mA_cm2", "capacity_mAh_cm2",
                 "simulated_ce", "loss_factor", "dendrite_threshold_factor", "source"]
@@ -93,7 +93,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
               metavar="FILE.toml", help="Look NAME up in these TOML files too.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUTPUT_PATH, default=None,
               help="Write the result to this file (atomically) instead of stdout.")
 @handle_errors
 def show_command(name: str, strategy_files: tuple[Path, ...], fmt: str, out: Path | None) -> None:

@@ -8,6 +8,7 @@ import click
 
 from twin.design import CellDesign
 from twin.experiments.options import (
+    OUTPUT_PATH,
     FiniteFloatRange, InputError, finite, handle_errors, parse_float_list, parse_parameter_overrides, plot_option,
 )
 from twin.experiments.options import field_option
@@ -86,16 +87,18 @@ def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None
               help="One more grid axis: any numeric design or protocol field by its name, e.g. "
                    "--vary separator_thickness_um=12,20 (repeatable).")
 @run_options
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--out", type=OUTPUT_PATH, required=True,
               help="Result table, .csv or .parquet. Rerunning with the same file resumes: "
                    "finished designs are not recomputed.")
 @plot_option("Draw a cycle-life heatmap (N:P by areal capacity, one panel per other axis value).")
+@click.option("--curves", "curves_path", type=OUTPUT_PATH, default=None, metavar="FILE.csv|FILE.parquet",
+              help="Also write every design's per-cycle curves in long format (one row per design and cycle).")
 @handle_errors
 def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_rates: str,
         strategies: str, discharge_rate: float, cathode: str, temperature: float, max_cycles: int,
         eol: float, cell_model: str, mode: str | None, assignments: tuple[str, ...],
         stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None,
-        variations: tuple[str, ...] = ()) -> None:
+        variations: tuple[str, ...] = (), curves_path: Path | None = None) -> None:
     """Cycle life of every design on a grid, one row per design, in parallel.
 
     Each grid option takes comma-separated values, e.g.
@@ -119,6 +122,11 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
         table_format(out)
     except SweepError as err:
         raise InputError(f"--out: {err}") from None
+    from twin.experiments.curves import check_curves_path
+
+    check_curves_path(curves_path)
+    if curves_path is not None and curves_path.resolve() == out.resolve():
+        raise InputError("--curves must differ from --out")
     base_design = CellDesign(cathode=cathode.upper(), temperature_degC=temperature)
     base_protocol = Protocol(discharge_rate_C=discharge_rate)
     try:
@@ -140,7 +148,8 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
             advance(done)
 
         try:
-            result = run_sweep(cases, settings, out, workers=workers, on_start=on_start, progress=advance)
+            result = run_sweep(cases, settings, out, workers=workers, on_start=on_start, progress=advance,
+                               curves=curves_path)
         except KeyboardInterrupt:
             raise click.ClickException(
                 f"interrupted; finished designs are kept in {out.name}.partial.jsonl: "
@@ -150,6 +159,8 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
     if result.dropped:
         click.echo(f"note: {result.dropped} rows of the earlier {out.name} were for designs or settings "
                    "outside this sweep and were not kept", err=True)
+    if curves_path is not None:
+        click.echo(f"wrote {curves_path}", err=True)
     if plot_path is not None:
         from twin.experiments.plots import plot_sweep_heatmap
 

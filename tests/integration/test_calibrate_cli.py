@@ -154,3 +154,24 @@ def test_a_study_name_cannot_resume_with_other_data_and_cell_needs_a_multi_cell_
         assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
     # the refused resume ran nothing: the study still holds its 2 trials
     assert len(finished(storage, "mine")) == 2
+
+
+def test_calibrate_csv_has_the_band_beside_the_measured_capacity(workdir: Path):
+    from click.testing import CliRunner
+
+    from twin.experiments.cli import main
+
+    result = CliRunner().invoke(main, ["calibrate", str(workdir / "cell.csv"), "--recipe", str(workdir / "tiny.toml"),
+                                       "--trials", "3", "--in-memory", "--no-tracking", "--fit-cycles", "8",
+                                       "--seed", "0", "--format", "csv", "--out", str(workdir / "fit.csv")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(workdir / "fit.csv")
+    assert list(table.columns[:3]) == ["cycle", "measured_normalized_capacity", "fitted"]
+    assert {"forecast_p10", "forecast_p50", "forecast_p90"} <= set(table.columns)
+    measured = table.dropna(subset=["measured_normalized_capacity"])
+    assert measured["cycle"].tolist() == list(range(1, 13))
+    assert measured["fitted"].tolist() == [True] * 8 + [False] * 4
+    np.testing.assert_allclose(measured["measured_normalized_capacity"], 0.98 ** np.arange(12), rtol=1e-9)
+    band = table.dropna(subset=["forecast_p50"])
+    assert (band["forecast_p10"] <= band["forecast_p50"] + 1e-12).all()
+    assert (band["forecast_p50"] <= band["forecast_p90"] + 1e-12).all()

@@ -48,6 +48,14 @@ def test_parent_and_nested_runs_with_artifacts(tmp_path: Path, monkeypatch: pyte
     assert tags["twin.recipe"] == "tiny.toml"
     assert tags["twin.study"] == "tracked"
     assert tags["twin.code_version"]
+    from importlib import metadata
+    import platform
+
+    assert tags["twin.pybamm_version"] == metadata.version("pybamm")
+    assert tags["twin.python_version"] == platform.python_version()
+    # the design the fit used (stated by the recipe here, as the tiny recipe fits no design choice)
+    assert float(parent.data.params["design.np_ratio"]) == result.design["np_ratio"]
+    assert result.to_dict()["provenance"]["pybamm"] == metadata.version("pybamm")
     assert parent.data.metrics["best_loss"] == pytest.approx(result.loss)
     assert "mae_unseen" in parent.data.metrics and "baseline_mae_unseen" in parent.data.metrics
 

@@ -31,7 +31,7 @@ def compared(tmp_path_factory):
     folder = tmp_path_factory.mktemp("compare")
     plot = folder / "compare.png"
     args = ["compare", *[a for spec in SPECS for a in ("--design", spec)], *SHORT, "--format", "json",
-            "--plot", str(plot)]
+            "--plot", str(plot), "--curves", str(folder / "curves.csv")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)["designs"], plot, result
@@ -54,6 +54,20 @@ def test_compare_reports_each_design_side_by_side(compared):
     # the more Li lost before end of life, the more the cell swelled
     assert thin_li["dead_li_at_eol_mAh_cm2"] > anode_free["dead_li_at_eol_mAh_cm2"]
     assert thin_li["swelling_at_eol_pct"] > anode_free["swelling_at_eol_pct"]
+
+
+def test_compare_curves_are_long_format_per_design_and_cycle(compared):
+    import pandas as pd
+
+    designs, plot, result = compared
+    curves = pd.read_csv(plot.parent / "curves.csv")
+    assert list(curves["label"].unique()) == [d["label"] for d in designs]
+    for design in designs:
+        one = curves[curves["label"] == design["label"]]
+        # every simulated cycle, in order, for each design
+        assert one["cycle"].tolist() == list(range(1, len(one) + 1))
+        assert len(one) >= min(design["cycles_simulated"], 20)
+    assert json.loads(result.stdout)["provenance"]["pybamm"]
 
 
 def test_compare_plot_is_a_png(compared):
@@ -125,3 +139,4 @@ def test_predict_plot(tmp_path):
     dead_band = layers[2].get_paths()[0].vertices[:, 1]
     assert dead_band.max() - dead_band.min() > 0
     assert [line.get_label() for line in thickness.get_lines()] == ["anode thickness"]
+    assert thickness.get_ylabel() == "anode thickness [µm]"

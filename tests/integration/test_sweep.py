@@ -156,3 +156,26 @@ def test_vary_sweeps_any_design_field_and_reports_it(tmp_path):
     # the thicker separator's ionic resistance costs discharge capacity at the same rate
     thin, thick = (table.set_index("separator_thickness_um").loc[t, "initial_capacity_mAh_cm2"] for t in (12.0, 40.0))
     assert thick < thin
+
+
+def test_sweep_curves_long_format_and_resume(tmp_path):
+    out, curves = tmp_path / "sweep.csv", tmp_path / "curves.parquet"
+    small = [sys.executable, "-m", "twin.experiments.cli", "sweep", "--np-ratio", "0,0.5", "--areal-capacity", "1",
+             "--charge-rate", "1", "--max-cycles", str(MAX_CYCLES), "--set",
+             "Dead lithium fraction at reference current density=0.15", "--workers", "1", "--out", str(out),
+             "--curves", str(curves)]
+    first = subprocess.run(small, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    table = read_table(out)
+    long = pd.read_parquet(curves)
+    assert list(long["design_key"].unique()) == list(table["design_key"])  # grid order
+    for _, row in table.iterrows():
+        one = long[long["design_key"] == row["design_key"]]
+        assert one["cycle"].tolist() == list(range(1, row["last_cycle"] + 1))
+        assert (one["np_ratio"] == row["np_ratio"]).all()
+        # the electrolyte varies per cycle; the design's amount sits beside it
+        assert (one["design_electrolyte_g_per_Ah"] == row["electrolyte_g_per_Ah"]).all()
+    # a second run reuses every design and its curves
+    second = subprocess.run(small, capture_output=True, text=True, timeout=300)
+    assert "(2 reused, 0 computed)" in second.stderr, second.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(curves), long)

@@ -1,0 +1,86 @@
+"""Plausibility of a per-cycle table, checked before a fit spends any trial on it.
+
+A reader accepts what a file says; these checks ask whether it can be one cell's
+cycling: a cycle far above the others (a cycle counter split on noise, two discharges
+in one 'cycle', a unit mistake), cycles of next to no charge (rest-current noise taken
+as cycles), and voltages outside the stated cathode's window (wrong recipe or wrong
+file). Each raises one :class:`DataError` naming the cycles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.calibration.readers.common import (
+    CHARGE_CAPACITY_MAH,
+    CYCLE,
+    DISCHARGE_CAPACITY_MAH,
+    CycleData,
+    DataError,
+    _rows_text,
+)
+
+FAR_ABOVE_MEDIAN = 1.5
+"""A cycle delivering more than this times the median discharge capacity is refused."""
+NOISE_FRACTION = 0.02
+"""A cycle whose charge and discharge are both below this fraction of the median is noise."""
+VOLTAGE_MARGIN_V = 0.3
+"""Slack [V] around the cathode's window before measured voltages are refused."""
+MIN_CYCLES_FOR_MEDIAN = 3
+"""Fewer cycles with a capacity than this: no median to compare with, no check."""
+
+
+def check_cycle_capacities(data: CycleData, nominal_capacity_mAh: float | None = None) -> None:
+    """Refuse cycles far above the median (or `nominal_capacity_mAh`) and noise cycles.
+
+    Uses the measured capacities [mAh] when the file has them (time series, summary
+    files with capacities); a table of normalized capacities only is checked on those.
+    """
+    table = data.cycles
+    discharge = table[DISCHARGE_CAPACITY_MAH].to_numpy(dtype=float)
+    charge = table[CHARGE_CAPACITY_MAH].to_numpy(dtype=float)
+    unit = "mAh"
+    if not np.isfinite(discharge).any():
+        discharge = table["normalized_capacity"].to_numpy(dtype=float)
+        charge = np.full(len(discharge), np.nan)
+        unit = "(normalized)"
+    cycles = table[CYCLE].to_numpy()
+    measured = np.isfinite(discharge) & (discharge > 0)
+    problems: list[str] = []
+    if measured.sum() >= MIN_CYCLES_FOR_MEDIAN:
+        median = float(np.median(discharge[measured]))
+        reference, what = median, "the median discharge capacity"
+        if nominal_capacity_mAh is not None and unit == "mAh":
+            reference, what = float(nominal_capacity_mAh), "the nominal capacity"
+        high = measured & (discharge > FAR_ABOVE_MEDIAN * reference)
+        if high.any():
+            ratios = ", ".join(f"{r:.2f}x" for r in (discharge[high] / reference)[:5])
+            problems.append(
+                f"{_rows_text([int(c) for c in cycles[high]], 'cycle')} deliver {ratios} {what} "
+                f"({reference:.4g} {unit}): a cycle counter split on noise, two discharges in one cycle, "
+                "or a unit mistake"
+            )
+        tiny = (np.nan_to_num(discharge) < NOISE_FRACTION * median) & (np.nan_to_num(charge) < NOISE_FRACTION * median)
+        if tiny.any() and unit == "mAh":
+            problems.append(
+                f"{_rows_text([int(c) for c in cycles[tiny]], 'cycle')} hold under {NOISE_FRACTION:.0%} of the "
+                f"median capacity ({median:.4g} mAh): rest-current noise counted as cycles"
+            )
+    if problems:
+        raise DataError(problems, source=data.source)
+
+
+def check_voltage_window(data: CycleData, cathode: str, window_V: tuple[float, float]) -> None:
+    """Refuse data whose measured voltages leave the cathode's window by more than
+    :data:`VOLTAGE_MARGIN_V` (only files with a voltage column record them)."""
+    low, high = data.meta.get("voltage_min_V"), data.meta.get("voltage_max_V")
+    if low is None or high is None:
+        return
+    v_min, v_max = window_V
+    if low < v_min - VOLTAGE_MARGIN_V or high > v_max + VOLTAGE_MARGIN_V:
+        raise DataError(
+            f"measured voltages span {low:.2f}-{high:.2f} V, outside the {cathode} window "
+            f"{v_min:g}-{v_max:g} V (+-{VOLTAGE_MARGIN_V:g} V): a different cathode or cell? "
+            "Set the recipe's design.cathode (or protocol v_min/v_max) to the cell's",
+            source=data.source,
+        )
