@@ -670,6 +670,9 @@ def _time_series_to_cycle_data(
         "cycle_offset": offset,
         "normalization": NORMALIZED_TO_FIRST_CYCLE,
     }
+    voltage = values[BDF_VOLTAGE][np.isfinite(values[BDF_VOLTAGE])]
+    if voltage.size:  # the cycled window, to check the data against the stated cathode
+        meta["voltage_min_V"], meta["voltage_max_V"] = float(voltage.min()), float(voltage.max())
     if BDF_AMBIENT_TEMPERATURE in values and np.isfinite(values[BDF_AMBIENT_TEMPERATURE]).any():
         meta["ambient_temperature_degC_mean"] = float(np.nanmean(values[BDF_AMBIENT_TEMPERATURE]))
     curves = discharge_voltage_curves(
