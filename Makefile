@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: install demo test test-unit test-integration lint-imports bench calibrate-real clean
+.PHONY: install demo test test-unit test-integration lint-imports bench calibrate-real validate-real prior clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ bench: $(STAMP)
 ## Fit and forecast every eligible real anode-free Cu||LFP cell; writes validation/real_cells.*
 calibrate-real: $(STAMP)
 	$(BIN)/python experiments/validate_real_cells.py
+
+## Cross-validate the twin's forecasts by cell against empirical baselines; writes validation/real_cells.*
+validate-real: $(STAMP)
+	$(BIN)/python experiments/validate_cv.py --jobs $(WORKERS)
+
+## Learn the anode-free recipe's population prior from every shared cell (package data)
+prior: $(STAMP)
+	$(BIN)/python experiments/validate_cv.py --jobs $(WORKERS) --prior-only \
+		--write-prior experiments/recipes/anode-free-cu-lfp.prior.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

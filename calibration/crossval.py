@@ -18,7 +18,8 @@ Every eligible cell is forecast by a model that never saw it (leave-one-cell-out
 Scores on the unseen cycles: MAE of the P50 (each baseline: of its curve), P10-P90
 coverage, and the end-of-life cycle error where the data reach end of life after
 the fitted cycles. End of life here is the data's: capacity below ``eol_fraction``
-of the first fitted (post-formation) measurement, the same threshold for every model;
+of the first fitted (post-formation) measurement, the same threshold for every model
+(not scored for cells below MIN_EOL_CAPACITY there);
 the measured end of life is known only to the 10-cycle spacing of the data, so an
 error is the distance from the predicted cycle to that interval (0 inside it).
 """
@@ -44,6 +45,9 @@ TARGET_COVERAGE = 0.8
 DISCREPANCY_GRID = tuple(float(k) for k in np.concatenate([[0.0], np.geomspace(2e-5, 1e-2, 40)]))
 MIN_UNSEEN_POINTS = 3
 MIN_FIT_POINTS = 2
+# A cell delivering less than this normalized capacity at its first fitted cycle has
+# no life to speak of: 80 % of almost nothing is noise, so its end of life is not scored.
+MIN_EOL_CAPACITY = 0.05
 
 
 @dataclass(frozen=True)
@@ -229,7 +233,7 @@ def score_cell(cell: Cell, forecast: CellForecast, fit_cycles: int, formation_cy
     threshold = eol_fraction * float(fit_q[0])
     interval = eol_interval(cell.cycles[cell.cycles > formation_cycles], cell.capacity[cell.cycles > formation_cycles],
                             threshold)
-    scored_eol = interval is not None and interval[1] > fit_cycles
+    scored_eol = interval is not None and interval[1] > fit_cycles and float(fit_q[0]) >= MIN_EOL_CAPACITY
     grid = np.arange(1, horizon + 1)
     row: dict[str, Any] = {
         "cell_id": cell.cell_id, "fit_points": int(len(fit_n)), "unseen_points": int(len(unseen_n)),

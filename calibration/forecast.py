@@ -35,6 +35,7 @@ import optuna
 import pandas as pd
 
 from twin.calibration.baseline import fit_geometric_baseline, mean_absolute_error
+from twin.calibration.baselines import fit_baselines
 from twin.calibration.objective import FitTarget, TwinModel, simulated_retention
 from twin.calibration.posterior import mixture_quantiles, predictive_sd
 from twin.calibration.prior import PopulationPrior
@@ -88,6 +89,7 @@ class Forecast:
     baseline_mae_unseen: float | None = None
     unseen_cycles: int = 0
     baseline: dict[str, float] = field(default_factory=dict)
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def at(self, cycles: Sequence[int] | np.ndarray) -> np.ndarray:
         """P50 at the given cycles (NaN outside the forecast)."""
@@ -110,6 +112,7 @@ class Forecast:
             "members": [{"trial": m.member.trial_number, "loss": m.member.loss, "weight": m.member.weight,
                          "eol_cycle": m.eol_cycle, "mode": m.mode} for m in self.members],
             "baseline": dict(self.baseline),
+            "baselines": {k: dict(v) for k, v in self.baselines.items()},
             "cycles": [
                 {"cycle": int(c), "p10": float(a), "p50": float(b), "p90": float(d)}
                 for c, a, b, d in zip(self.cycles, self.p10, self.p50, self.p90, strict=True)
@@ -267,13 +270,21 @@ def build_forecast(curves: Sequence[MemberCurve], eol_fraction: float, max_cycle
     return Forecast(cycles, p10, p50, p90, e10, e50, e90, eol_fraction, list(curves))
 
 
-def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None) -> None:
-    """MAE of the P50 forecast and of the geometric baseline on the unseen cycles."""
+def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None,
+                 formation_cycles: int = 0) -> None:
+    """MAE of the P50 forecast and of the baselines on the unseen cycles. The baselines
+    are fitted to exactly the cycles the twin fits (after `formation_cycles`);
+    ``baseline``/``baseline_mae_unseen`` stay the geometric one (the JSON contract),
+    ``baselines`` holds every empirical model of calibration.baselines."""
+    keep = fitted.cycles > formation_cycles
+    cycles, capacity = fitted.cycles[keep], fitted.normalized_capacity[keep]
     try:
-        geometric = fit_geometric_baseline(fitted.cycles, fitted.normalized_capacity)
+        geometric = fit_geometric_baseline(cycles, capacity)
         forecast.baseline = {"first_cycle_capacity": geometric.first_cycle_capacity, "ce": geometric.ce}
     except ValueError:
         geometric = None
+    fits = fit_baselines(cycles, capacity)
+    forecast.baselines = {name: fit.to_dict() for name, fit in fits.items()}
     if unseen is None or len(unseen.cycles) == 0:
         return
     forecast.unseen_cycles = int(len(unseen.cycles))
@@ -281,6 +292,9 @@ def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None
     if geometric is not None:
         forecast.baseline_mae_unseen = mean_absolute_error(
             geometric.predict(unseen.cycles), unseen.normalized_capacity)
+    for name, fit in fits.items():
+        forecast.baselines[name]["mae_unseen"] = mean_absolute_error(fit.predict(unseen.cycles),
+                                                                     unseen.normalized_capacity)
 
 
 def posterior_members(trials: Sequence[optuna.trial.FrozenTrial], size: int, penalty: float, fit_points: int,
@@ -342,5 +356,5 @@ def forecast_from_trials(model: TwinModel, trials: Sequence[optuna.trial.FrozenT
             return tuple(mixture_quantiles(stack, weights / weights.sum(), sd))
 
     forecast = build_forecast(curves, settings.eol_fraction, settings.forecast_max_cycles, band)
-    score_unseen(forecast, fitted, unseen)
+    score_unseen(forecast, fitted, unseen, settings.formation_cycles)
     return forecast

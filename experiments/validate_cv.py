@@ -102,6 +102,8 @@ def _f(value: float | None, digits: int = 4) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
+    from twin.calibration.crossval import MIN_EOL_CAPACITY
+
     s = report["settings"]
     head = report["summary"][str(HEADLINE_WINDOW)]["twin"]
     base_names = list(report["baselines"])
@@ -141,7 +143,9 @@ def markdown(report: dict[str, Any]) -> str:
         + ". \"The baseline\" is the one with the lowest mean MAE in that table (chosen on the evaluation "
         "itself, so it is a stronger opponent than any one fixed choice).",
         "* **End of life**: capacity below 80 % of the first fitted measurement (cycle 10); scored only for "
-        "cells whose data reach it after the fit window; the error is the distance in cycles from the "
+        "cells whose data reach it after the fit window and that deliver at least "
+        f"{MIN_EOL_CAPACITY:.0%} of the theoretical "
+        "capacity at cycle 10; the error is the distance in cycles from the "
         "predicted cycle to the 10-cycle interval where the data cross.",
         "",
         f"## Result at fit window {HEADLINE_WINDOW} (cycles 10, 20, 30 fitted)",
