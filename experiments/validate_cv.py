@@ -97,6 +97,38 @@ def summarise(rows: list[dict[str, Any]], variant: str) -> dict[str, Any]:
     }
 
 
+def reading(report: dict[str, Any]) -> list[str]:
+    """Statements computed from the numbers of the report (no hand-written results)."""
+    import numpy as np
+
+    out = []
+    summary = report["summary"]
+    for w in report["settings"]["fit_windows"]:
+        t = summary[str(w)]
+        change = t["twin"]["mean_mae_twin"] - t["twin-no-prior"]["mean_mae_twin"]
+        out.append(f"* Fit window {w}: the prior changes the twin's mean MAE by {change:+.4f} "
+                   f"({'better' if change < 0 else 'worse'} than without it); the twin is "
+                   f"{t['twin']['ratio_to_best_baseline']:.2f} x the best baseline "
+                   f"(`{t['twin']['best_baseline']}`), coverage {t['twin']['coverage_pooled']:.0%}.")
+    rms = np.array([f["rms"] for f in report["full_life_fits"].values()])
+    head = summary[str(HEADLINE_WINDOW)]["twin"]
+    whole = (f"* Fitted over their whole life (no prior), the twin's curves describe the cells with a median "
+             f"residual RMS of {np.median(rms):.4f} (max {rms.max():.4f}) in normalized capacity")
+    if head["ratio_to_best_baseline"] > TARGET_RATIO:
+        whole += (f"; yet from the {HEADLINE_WINDOW}-cycle window its forecast is not better than the best "
+                  "empirical curve: the early points do not pin down the mechanisms that shape later life "
+                  "(the twin can also be a constant-CE fade), so its posterior averages curves close to the "
+                  "best empirical one.")
+    else:
+        whole += f", and from the {HEADLINE_WINDOW}-cycle window it beats the best empirical curve by the target."
+    out.append(whole)
+    out.append(f"* The band: pooled P10-P90 coverage {head['coverage_pooled']:.0%}, per-cell mean "
+               f"{head['coverage_mean_per_cell']:.0%}; noise level {head['mean_noise_sd']:.4f} and band growth "
+               f"{head['mean_discrepancy_per_cycle']:.2e} per cycle past the fit (fold means, learned on training "
+               "cells only).")
+    return out
+
+
 def _f(value: float | None, digits: int = 4) -> str:
     return "-" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
 
@@ -189,7 +221,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"`{t['twin']['best_baseline']}` {t['twin']['mean_mae_best_baseline']:.4f} | "
             f"{t['twin']['ratio_to_best_baseline']:.2f} | {t['twin']['coverage_pooled']:.0%} | "
             f"{t['twin-no-prior']['coverage_pooled']:.0%} |")
-    lines += [
+    lines += ["", "## Reading", ""] + reading(report) + [
         "",
         f"## Per cell, fit window {HEADLINE_WINDOW} (twin with prior)",
         "",

@@ -153,7 +153,8 @@ def render_table(result: Any) -> str:
         f"study       {result.study} ({result.storage or 'in memory'}): {result.trials} finished trials, "
         f"best #{result.best_trial}",
         f"loss        {_number(result.loss)} (RMS error of normalized capacity"
-        f"), capacity scale {_number(result.capacity_scale, 3)}",
+        f"{', with the prior term: MAP' if result.prior else ''}), capacity scale {_number(result.capacity_scale, 3)}"
+        + (f", data-only RMS {_number(result.fit_quality.get('fit_loss'))}" if result.prior else ""),
     ]
     if result.mlflow_run_id:
         lines.append(f"mlflow      run {result.mlflow_run_id} at {result.tracking_uri}")
