@@ -20,6 +20,14 @@ end-of-life cycle is reported as the weighted P10/P50/P90 of the members'
 end-of-life cycles (whole cycles: each quantile is one member's value). With few
 members the band is a range of plausible fits, not a calibrated probability; more
 trials give more members.
+
+With a population prior (``twin calibrate --prior``, the default of recipes that
+ship one) the trials are MAP fits and the band is the posterior's instead: members
+weighted by their posterior probability, each widened by the fleet's noise growing
+past the last fitted cycle (:func:`posterior_members`, calibration.posterior, where
+the method is justified); cross-validated coverage: validation/real_cells.md.
+Either way the band runs to the longest member: a member that stops earlier is
+continued at its last fade ratio (:func:`extend_curve`).
 """
 
 from __future__ import annotations

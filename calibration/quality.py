@@ -42,7 +42,8 @@ def _fit_loss(trial: optuna.trial.FrozenTrial) -> float | None:
 def unidentified_parameters(trials: Sequence[optuna.trial.FrozenTrial], space: SearchSpace, fit_points: int,
                             noise_sd: float, penalty: float) -> list[str]:
     """Names of the parameters whose near-best trials span >= UNIDENTIFIED_SPAN of
-    their range (see module docstring); [] when too few trials are near the best."""
+    their range (see module docstring), and the design choices on which near-best
+    trials disagree; [] when too few trials are near the best."""
     scored = [(loss, t) for t in trials if (loss := _fit_loss(t)) is not None and loss < penalty]
     if not scored:
         return []
@@ -55,6 +56,10 @@ def unidentified_parameters(trials: Sequence[optuna.trial.FrozenTrial], space: S
         units = [spec.to_unit(float(t.params[spec.name])) for t in near if spec.name in t.params]
         if len(units) >= MIN_NEAR_TRIALS and max(units) - min(units) >= UNIDENTIFIED_SPAN:
             flat.append(spec.name)
+    for choice in space.design_choices:  # e.g. N:P tried from a list: near-best fits disagree on it
+        chosen = {t.params[choice.field] for t in near if choice.field in t.params}
+        if len(chosen) >= 2:
+            flat.append(choice.field)
     return flat
 
 

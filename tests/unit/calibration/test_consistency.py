@@ -52,3 +52,25 @@ def test_a_capacity_above_the_theoretical_one_is_refused():
 def test_matching_data_pass():
     check_data_matches_cell(data(capacity_mAh=95.0), NMC, Protocol())
     check_data_matches_cell(data(v_min=None), NMC, Protocol())  # a summary without voltages: capacity only
+
+
+def test_parameters_near_best_fits_disagree_on_are_named_as_unidentified():
+    import optuna
+
+    from twin.calibration.quality import fit_quality
+    from twin.calibration.search_space import DesignChoice, ParameterSpec, SearchSpace
+
+    space = SearchSpace((ParameterSpec("k", 1e-4, 1.0, log=True), ParameterSpec("b", 0.0, 1.0)),
+                        (DesignChoice("np_ratio", (0.0, 1.0, 2.0)),))
+    dist = {"k": optuna.distributions.FloatDistribution(1e-4, 1.0, log=True),
+            "b": optuna.distributions.FloatDistribution(0.0, 1.0),
+            "np_ratio": optuna.distributions.CategoricalDistribution((0.0, 1.0, 2.0))}
+    # k spans four decades at the same loss (flat); b is pinned near 0.5 (the worse fits move it)
+    rows = [(1e-4, 0.50, 0.0, 0.010), (1e-2, 0.51, 2.0, 0.010), (1.0, 0.49, 1.0, 0.011), (1e-3, 0.9, 0.0, 0.2)]
+    trials = [optuna.trial.create_trial(params={"k": k, "b": b, "np_ratio": n}, distributions=dist, value=v)
+              for k, b, n, v in rows]
+    block = fit_quality(trials, trials[0], space, fit_points=10, prior=None, penalty=10.0)
+    assert block["unidentified_parameters"] == ["k", "np_ratio"]
+    assert block["poor_fit"] is False
+    bad = fit_quality(trials, trials[3], space, fit_points=10, prior=None, penalty=10.0)
+    assert bad["poor_fit"] is True
