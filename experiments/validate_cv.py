@@ -221,6 +221,28 @@ def markdown(report: dict[str, Any]) -> str:
             f"`{t['twin']['best_baseline']}` {t['twin']['mean_mae_best_baseline']:.4f} | "
             f"{t['twin']['ratio_to_best_baseline']:.2f} | {t['twin']['coverage_pooled']:.0%} | "
             f"{t['twin-no-prior']['coverage_pooled']:.0%} |")
+    spots = report.get("spot_check") or []
+    if spots:
+        import numpy as np
+
+        lines += [
+            "", f"## Spot check: the `twin calibrate` path on {len(spots)} cells (fit window {HEADLINE_WINDOW})", "",
+            f"The cross-validation scores the library posterior. Users run `twin calibrate` (optuna MAP with the "
+            f"prior, {spots[0]['trials']} trials, posterior-weighted simulated members): here with each cell's fold "
+            "prior, learned without it.", "",
+            "| cell | MAE calibrate | MAE library (CV) | MAE geometric | calibrate coverage | band ends / last "
+            "measured | unidentified | time [s] |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for sp in spots:
+            lines.append(f"| {sp['cell_id']} | {sp['mae_calibrate']:.4f} | {sp['mae_library']:.4f} | "
+                         f"{_f(sp['mae_geometric'])} | {sp['covered']}/{sp['points']} | {sp['band_last_cycle']} / "
+                         f"{sp['last_measured_cycle']} | {', '.join(sp['unidentified']) or '-'} | "
+                         f"{sp['elapsed_s']:.0f} |")
+        lines.append(f"| mean | {np.mean([x['mae_calibrate'] for x in spots]):.4f} | "
+                     f"{np.mean([x['mae_library'] for x in spots]):.4f} | "
+                     f"{np.mean([x['mae_geometric'] for x in spots]):.4f} | "
+                     f"{sum(x['covered'] for x in spots) / max(sum(x['points'] for x in spots), 1):.0%} | | | |")
     lines += ["", "## Reading", ""] + reading(report) + [
         "",
         f"## Per cell, fit window {HEADLINE_WINDOW} (twin with prior)",
@@ -307,6 +329,50 @@ def electrolyte_check(recipe: Any) -> float:
     return float(np.max(np.abs(curves[0] - curves[1])))
 
 
+def spot_check(path: Path, cells: list[Any], fits: dict[str, Any], library: Any, recipe: Any,
+               rows: list[dict[str, Any]], count: int, trials: int, seed: int) -> list[dict[str, Any]]:
+    """The path users run (`twin calibrate`: optuna MAP with a prior, posterior band of
+    simulated members) on `count` cells spread over the headline fold list, each with
+    its fold's prior (learned without it) and band growth: does it forecast as the
+    library posterior of the cross-validation does?"""
+    import numpy as np
+
+    from twin.calibration.crossval import prior_from_fits
+    from twin.calibration.data import read_anode_free_table
+    from twin.calibration.study import StudySettings, calibrate, quiet_optuna_logs
+
+    quiet_optuna_logs()
+    log = [p.log for p in recipe.space.parameters]
+    chosen = [rows[int(i)] for i in np.linspace(0, len(rows) - 1, count).round()] if count else []
+    out = []
+    for row in chosen:
+        cell_id = row["cell_id"]
+        training = [fits[c.cell_id] for c in cells if c.cell_id != cell_id]
+        prior = prior_from_fits(training, library, log, discrepancy_per_cycle=row["discrepancy_per_cycle"])
+        assert cell_id not in prior.cells
+        data = read_anode_free_table(path, cell_id)
+        last = int(data.cycle_numbers.max())
+        start = time.perf_counter()
+        result = calibrate(data, recipe.with_fit(forecast_max_cycles=last), HEADLINE_WINDOW,
+                           StudySettings(storage=None, trials=trials, seed=seed), tracker=None, figures=False,
+                           prior=prior)
+        forecast = result.forecast
+        unseen = data.cycles[data.cycles["cycle"] > HEADLINE_WINDOW]
+        index = {int(c): i for i, c in enumerate(forecast.cycles)}
+        at = [index[int(c)] for c in unseen["cycle"] if int(c) in index]
+        q = unseen["normalized_capacity"].to_numpy(dtype=float)[:len(at)]
+        inside = (q >= forecast.p10[at]) & (q <= forecast.p90[at])
+        out.append({"cell_id": cell_id, "trials": trials, "mae_calibrate": float(np.mean(np.abs(forecast.p50[at] - q))),
+                    "mae_library": row["mae"]["twin"], "mae_geometric": row["mae"].get("geometric"),
+                    "coverage_calibrate": float(inside.mean()), "covered": int(inside.sum()), "points": len(at),
+                    "band_last_cycle": int(forecast.cycles[-1]), "last_measured_cycle": last,
+                    "unidentified": result.fit_quality.get("unidentified_parameters", []),
+                    "elapsed_s": round(time.perf_counter() - start, 1)})
+        print(f"spot check {cell_id}: calibrate {out[-1]['mae_calibrate']:.4f}, library {row['mae']['twin']:.4f} "
+              f"({out[-1]['elapsed_s']} s)", file=sys.stderr, flush=True)
+    return out
+
+
 def learn_shipped_prior(library: Any, cells: list[Any], recipe: Any, formation: int) -> Any:
     """The prior from every cell's full-life fit; its band growth tuned by leave-one-out
     over all cells at the headline window."""
@@ -332,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=REPO / "validation")
     parser.add_argument("--write-prior", type=Path, default=None, help="also write the prior learned from all cells")
     parser.add_argument("--prior-only", action="store_true", help="only learn and write the prior")
+    parser.add_argument("--spot-check", type=int, default=4,
+                        help="cells also forecast through `twin calibrate`'s optuna path (0: none)")
+    parser.add_argument("--spot-check-trials", type=int, default=24, help="optuna trials per spot-checked cell")
     args = parser.parse_args(argv)
 
     from twin.calibration.crossval import VARIANTS, cross_validate, fleet_fit
@@ -387,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fit {window} {variant.name}: {t['cells']} cells, MAE {t['mean_mae_twin']:.4f} vs "
                   f"{t['best_baseline']} {t['mean_mae_best_baseline']:.4f}, coverage {t['coverage_pooled']:.0%} "
                   f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+    spots = spot_check(path, cells, fits, library, recipe, report_cells[str(HEADLINE_WINDOW)]["twin"],
+                       args.spot_check, args.spot_check_trials, args.seed)
     report = {
         "generated": time.strftime("%Y-%m-%d"),
         "code_version": code_version(),
@@ -399,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
                     "build_s": build_s, "electrolyte_check_max_abs": electrolyte_check(recipe)},
         "baselines": ["geometric", "linear", "sqrt", "power", "drifting-ce"],
         "summary": summary,
+        "spot_check": spots,
         "cells": report_cells,
         "measured": {c.cell_id: {"cycle": c.cycles.tolist(), "normalized_capacity": c.capacity.tolist()}
                      for c in cells},
