@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from twin.design import CATHODES
 from twin.experiments.options import InputError
 
 # option -> recipe design field
@@ -31,7 +32,7 @@ def cell_options(func: Callable) -> Callable:
     """--cathode, --areal-capacity, --np-ratio, --electrode-area, --layers,
     --electrolyte-amount, --protocol, --prior, --no-prior (all default: the recipe's)."""
     for option in reversed([
-        click.option("--cathode", type=click.Choice(["NMC811", "LFP"]), default=None,
+        click.option("--cathode", type=click.Choice(sorted(CATHODES)), default=None,
                      help="Cathode chemistry (overrides the recipe's design)."),
         click.option("--areal-capacity", type=click.FloatRange(0, None, min_open=True), default=None,
                      help="Cathode areal capacity [mAh/cm2] (overrides the recipe)."),
