@@ -230,19 +230,25 @@ def markdown(report: dict[str, Any]) -> str:
             f"The cross-validation scores the library posterior. Users run `twin calibrate` (optuna MAP with the "
             f"prior, {spots[0]['trials']} trials, posterior-weighted simulated members): here with each cell's fold "
             "prior, learned without it.", "",
-            "| cell | MAE calibrate | MAE library (CV) | MAE geometric | calibrate coverage | band ends / last "
-            "measured | unidentified | time [s] |",
-            "|---|---|---|---|---|---|---|---|",
+            "| cell | MAE calibrate | MAE library (CV) | MAE geometric | coverage calibrate | coverage library "
+            "(CV) | band ends / last measured | unidentified | time [s] |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
+        cv_rows = {r["cell_id"]: r for r in report["cells"][str(HEADLINE_WINDOW)]["twin"]}
         for sp in spots:
+            cv = cv_rows[sp["cell_id"]]
             lines.append(f"| {sp['cell_id']} | {sp['mae_calibrate']:.4f} | {sp['mae_library']:.4f} | "
-                         f"{_f(sp['mae_geometric'])} | {sp['covered']}/{sp['points']} | {sp['band_last_cycle']} / "
+                         f"{_f(sp['mae_geometric'])} | {sp['covered']}/{sp['points']} | "
+                         f"{cv['covered_points']}/{cv['unseen_points']} | {sp['band_last_cycle']} / "
                          f"{sp['last_measured_cycle']} | {', '.join(sp['unidentified']) or '-'} | "
                          f"{sp['elapsed_s']:.0f} |")
+        library_covered = sum(cv_rows[x["cell_id"]]["covered_points"] for x in spots)
+        library_points = sum(cv_rows[x["cell_id"]]["unseen_points"] for x in spots)
         lines.append(f"| mean | {np.mean([x['mae_calibrate'] for x in spots]):.4f} | "
                      f"{np.mean([x['mae_library'] for x in spots]):.4f} | "
                      f"{np.mean([x['mae_geometric'] for x in spots]):.4f} | "
-                     f"{sum(x['covered'] for x in spots) / max(sum(x['points'] for x in spots), 1):.0%} | | | |")
+                     f"{sum(x['covered'] for x in spots) / max(sum(x['points'] for x in spots), 1):.0%} | "
+                     f"{library_covered / max(library_points, 1):.0%} | | | |")
     lines += ["", "## Reading", ""] + reading(report) + [
         "",
         f"## Per cell, fit window {HEADLINE_WINDOW} (twin with prior)",
@@ -398,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=REPO / "validation")
     parser.add_argument("--write-prior", type=Path, default=None, help="also write the prior learned from all cells")
     parser.add_argument("--prior-only", action="store_true", help="only learn and write the prior")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="only re-render the .md and .png from a real_cells.json this script wrote")
     parser.add_argument("--spot-check", type=int, default=4,
                         help="cells also forecast through `twin calibrate`'s optuna path (0: none)")
     parser.add_argument("--spot-check-trials", type=int, default=24, help="optuna trials per spot-checked cell")
@@ -410,6 +418,11 @@ def main(argv: list[str] | None = None) -> int:
     from twin.calibration.tracking import code_version
     from twin.files import write_atomic
 
+    if args.from_json is not None:
+        report = json.loads(args.from_json.read_text(encoding="utf-8"))
+        write_atomic(args.out_dir / "real_cells.md", markdown(report))
+        write_atomic(args.out_dir / "real_cells.png", figure(report))
+        return 0
     path = (args.data_dir or default_data_dir()) / DATA_RELATIVE
     if not path.is_file():
         print(f"error: {path} not found (give --data-dir or set TWIN_SHARED_DATA)", file=sys.stderr)
