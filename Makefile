@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: install demo test test-unit test-integration lint-imports bench calibrate-real docs clean
+.PHONY: install demo test test-unit test-integration lint-imports bench validate-real prior docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,6 @@ lint-imports: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cycling.py
 
-## Fit and forecast every eligible real anode-free Cu||LFP cell; writes validation/real_cells.*
-calibrate-real: $(STAMP)
-	$(BIN)/python experiments/validate_real_cells.py
-
 ## The API reference (HTML, numpydoc docstrings rendered by pdoc) in docs/api/.
 DOC_MODULES := twin twin.api twin.results twin.plots twin.design twin.protocol twin.protocol_files \
 	twin.lab_cells twin.strategies twin.calibration.api twin.calibration.recipes twin.calibration.data \
@@ -45,6 +41,15 @@ DOC_MODULES := twin twin.api twin.results twin.plots twin.design twin.protocol t
 docs: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[docs]"
 	$(BIN)/pdoc --docformat numpy --output-directory docs/api $(DOC_MODULES)
+
+## Cross-validate the twin's forecasts by cell against empirical baselines; writes validation/real_cells.*
+validate-real: $(STAMP)
+	$(BIN)/python experiments/validate_cv.py --jobs $(WORKERS)
+
+## Learn the anode-free recipe's population prior from every shared cell (package data)
+prior: $(STAMP)
+	$(BIN)/python experiments/validate_cv.py --jobs $(WORKERS) --prior-only \
+		--write-prior experiments/recipes/anode-free-cu-lfp.prior.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache docs/api

@@ -47,7 +47,7 @@ def _data_points(ax: Any, target: FitTarget, unseen: FitTarget | None,
             label="measured, fitted")
     if not fitted.all():
         ax.plot(target.cycles[~fitted], target.normalized_capacity[~fitted], "s", color="grey",
-                label="formation (baseline only)")
+                label="formation (not fitted)")
     if unseen is not None and len(unseen.cycles):
         ax.plot(unseen.cycles, unseen.normalized_capacity, "o", mfc="white", color="black",
                 label="measured, unseen")

@@ -20,12 +20,20 @@ end-of-life cycle is reported as the weighted P10/P50/P90 of the members'
 end-of-life cycles (whole cycles: each quantile is one member's value). With few
 members the band is a range of plausible fits, not a calibrated probability; more
 trials give more members.
+
+With a population prior (``twin calibrate --prior``, the default of recipes that
+ship one) the trials are MAP fits and the band is the posterior's instead: members
+weighted by their posterior probability, each widened by the fleet's noise growing
+past the last fitted cycle (:func:`posterior_members`, calibration.posterior, where
+the method is justified); cross-validated coverage: validation/real_cells.md.
+Either way the band runs to the longest member: a member that stops earlier is
+continued at its last fade ratio (:func:`extend_curve`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +42,10 @@ import optuna
 import pandas as pd
 
 from twin.calibration.baseline import fit_geometric_baseline, mean_absolute_error
+from twin.calibration.baselines import fit_baselines
 from twin.calibration.objective import FitTarget, TwinModel, simulated_retention
+from twin.calibration.posterior import mixture_quantiles, predictive_sd
+from twin.calibration.prior import PopulationPrior
 from twin.errors import SimulationError, TwinError
 from twin.simulation import predict_cycle_life
 
@@ -42,6 +53,8 @@ QUANTILES = (0.1, 0.5, 0.9)
 # With fast prediction, simulate down to this fraction of the first capacity so the
 # curve covers the measured cycles after end of life too.
 CURVE_FLOOR_FRACTION = 0.02
+# Posterior members weighing less than this fraction of the best one are left out.
+POSTERIOR_MIN_WEIGHT = 1e-3
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,7 @@ class Forecast:
     baseline_mae_unseen: float | None = None
     unseen_cycles: int = 0
     baseline: dict[str, float] = field(default_factory=dict)
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def at(self, cycles: Sequence[int] | np.ndarray) -> np.ndarray:
         """P50 at the given cycles (NaN outside the forecast)."""
@@ -105,6 +119,7 @@ class Forecast:
             "members": [{"trial": m.member.trial_number, "loss": m.member.loss, "weight": m.member.weight,
                          "eol_cycle": m.eol_cycle, "mode": m.mode} for m in self.members],
             "baseline": dict(self.baseline),
+            "baselines": {k: dict(v) for k, v in self.baselines.items()},
             "cycles": [
                 {"cycle": int(c), "p10": float(a), "p50": float(b), "p90": float(d)}
                 for c, a, b, d in zip(self.cycles, self.p10, self.p50, self.p90, strict=True)
@@ -213,26 +228,66 @@ def _quantiles(values: Sequence[int | None], weights: np.ndarray, cap: float) ->
     return tuple(out)
 
 
-def build_forecast(curves: Sequence[MemberCurve], eol_fraction: float, max_cycles: int) -> Forecast:
-    """Weighted band across member curves over the cycles every member covers."""
+def extend_curve(capacity: np.ndarray, length: int) -> np.ndarray:
+    """`capacity` (per cycle from cycle 1) continued to `length` cycles.
+
+    A member stops simulating once it has reached its end of life (or the horizon);
+    past that the band still needs it, or the band would stop at the shortest
+    member. It is continued at its last simulated per-cycle fade ratio (capped at
+    1: no capacity gain), the constant-CE extrapolation of its own last cycle; a
+    member that could no longer cycle (capacity 0) stays at 0.
+    """
+    capacity = np.asarray(capacity, dtype=float)
+    if len(capacity) >= length:
+        return capacity[:length]
+    if len(capacity) == 0:
+        return np.zeros(length)
+    last = capacity[-1]
+    ratio = capacity[-1] / capacity[-2] if len(capacity) >= 2 and capacity[-2] > 0 else 1.0
+    ratio = float(min(max(ratio, 0.0), 1.0))
+    steps = np.arange(1, length - len(capacity) + 1, dtype=float)
+    return np.concatenate([capacity, last * ratio ** steps])
+
+
+def build_forecast(curves: Sequence[MemberCurve], eol_fraction: float, max_cycles: int,
+                   band: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, ...]] | None = None,
+                   ) -> Forecast:
+    """Weighted band across member curves, to the longest member (members that stop
+    earlier are continued by :func:`extend_curve`), so the band always reaches the
+    end of life of the longest-lived member or the horizon. `band(cycles, stack,
+    weights)` replaces the weighted member quantiles (e.g. a posterior mixture with
+    a noise model, calibration.posterior)."""
     if not curves:
         raise ValueError("no ensemble member to forecast with")
-    length = min(len(c.cycles) for c in curves)
-    stack = np.vstack([c.normalized_capacity[:length] for c in curves])
+    longest = max(curves, key=lambda c: len(c.cycles))
+    length = len(longest.cycles)
+    stack = np.vstack([extend_curve(c.normalized_capacity, length) for c in curves])
     weights = np.array([c.member.weight for c in curves], dtype=float)
-    p10, p50, p90 = (np.array([weighted_quantile(stack[:, j], weights, q) for j in range(length)])
-                     for q in QUANTILES)
+    cycles = longest.cycles[:length]
+    if band is not None:
+        p10, p50, p90 = band(cycles, stack, weights)
+    else:
+        p10, p50, p90 = (np.array([weighted_quantile(stack[:, j], weights, q) for j in range(length)])
+                         for q in QUANTILES)
     e10, e50, e90 = _quantiles([c.eol_cycle for c in curves], weights, max_cycles)
-    return Forecast(curves[0].cycles[:length], p10, p50, p90, e10, e50, e90, eol_fraction, list(curves))
+    return Forecast(cycles, p10, p50, p90, e10, e50, e90, eol_fraction, list(curves))
 
 
-def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None) -> None:
-    """MAE of the P50 forecast and of the geometric baseline on the unseen cycles."""
+def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None,
+                 formation_cycles: int = 0) -> None:
+    """MAE of the P50 forecast and of the baselines on the unseen cycles. The baselines
+    are fitted to exactly the cycles the twin fits (after `formation_cycles`);
+    ``baseline``/``baseline_mae_unseen`` stay the geometric one (the JSON contract),
+    ``baselines`` holds every empirical model of calibration.baselines."""
+    keep = fitted.cycles > formation_cycles
+    cycles, capacity = fitted.cycles[keep], fitted.normalized_capacity[keep]
     try:
-        geometric = fit_geometric_baseline(fitted.cycles, fitted.normalized_capacity)
+        geometric = fit_geometric_baseline(cycles, capacity)
         forecast.baseline = {"first_cycle_capacity": geometric.first_cycle_capacity, "ce": geometric.ce}
     except ValueError:
         geometric = None
+    fits = fit_baselines(cycles, capacity)
+    forecast.baselines = {name: fit.to_dict() for name, fit in fits.items()}
     if unseen is None or len(unseen.cycles) == 0:
         return
     forecast.unseen_cycles = int(len(unseen.cycles))
@@ -240,6 +295,37 @@ def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None
     if geometric is not None:
         forecast.baseline_mae_unseen = mean_absolute_error(
             geometric.predict(unseen.cycles), unseen.normalized_capacity)
+    for name, fit in fits.items():
+        forecast.baselines[name]["mae_unseen"] = mean_absolute_error(fit.predict(unseen.cycles),
+                                                                     unseen.normalized_capacity)
+
+
+def posterior_members(trials: Sequence[optuna.trial.FrozenTrial], size: int, penalty: float, fit_points: int,
+                      noise_sd: float) -> list[Member]:
+    """Members weighted by their posterior probability under a prior (MAP trials).
+
+    A trial's value is the MAP loss L = sqrt((SSE + sigma^2 d^2) / n) (calibration.
+    objective), so its posterior weight relative to the best is
+    exp(-n (L^2 - L_best^2) / (2 sigma^2)) (calibration.posterior); members below
+    POSTERIOR_MIN_WEIGHT of the best are left out (they cannot move the band)."""
+    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
+            and math.isfinite(t.value) and t.value < penalty]
+    done.sort(key=lambda t: (t.value, t.number))
+    members: list[Member] = []
+    seen: set[tuple] = set()
+    for trial in done:
+        key = tuple(sorted((k, round(float(v), 12) if isinstance(v, float) else v) for k, v in trial.params.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        weight = math.exp(-fit_points * (trial.value ** 2 - done[0].value ** 2) / (2.0 * noise_sd ** 2))
+        if weight < POSTERIOR_MIN_WEIGHT:
+            break
+        members.append(Member(trial.number, float(trial.value), dict(trial.params),
+                              float(trial.user_attrs.get("capacity_scale", 1.0)), weight))
+        if len(members) >= size:
+            break
+    return members
 
 
 def no_trial_message(trials: Sequence[optuna.trial.FrozenTrial]) -> str:
@@ -260,15 +346,35 @@ def no_trial_message(trials: Sequence[optuna.trial.FrozenTrial]) -> str:
 
 
 def forecast_from_trials(model: TwinModel, trials: Sequence[optuna.trial.FrozenTrial], fitted: FitTarget,
-                         unseen: FitTarget | None, penalty: float, mode: str = "auto") -> Forecast:
-    """Select members, simulate them, build the band and score the unseen cycles."""
+                         unseen: FitTarget | None, penalty: float, mode: str = "auto",
+                         prior: PopulationPrior | None = None, fit_points: int | None = None,
+                         last_fit_cycle: int | None = None) -> Forecast:
+    """Select members, simulate them, build the band and score the unseen cycles.
+
+    Without a prior: the weighted ensemble of the best trials (module docstring).
+    With a prior (MAP trials): posterior-weighted members and the predictive band of
+    calibration.posterior: the mixture of the members' curves with the fleet's noise
+    ``prior.noise_sd`` growing by ``prior.discrepancy_per_cycle`` per cycle after the
+    last fitted cycle."""
     settings = model.recipe.fit
-    members = select_members(trials, settings.ensemble_size, settings.ensemble_loss_ratio, penalty)
+    if prior is not None:
+        members = posterior_members(trials, 2 * settings.ensemble_size, penalty,
+                                    fit_points or len(fitted.cycles), prior.noise_sd)
+    else:
+        members = select_members(trials, settings.ensemble_size, settings.ensemble_loss_ratio, penalty)
     if not members:
         raise SimulationError(no_trial_message(trials))
     horizon = max(fitted.last_cycle, unseen.last_cycle if unseen is not None and len(unseen.cycles) else 0)
     curves = [simulate_member(model, m, horizon, settings.eol_fraction, settings.forecast_max_cycles, mode)
               for m in members]
-    forecast = build_forecast(curves, settings.eol_fraction, settings.forecast_max_cycles)
-    score_unseen(forecast, fitted, unseen)
+    band = None
+    if prior is not None:
+        last = last_fit_cycle or fitted.last_cycle
+
+        def band(cycles: np.ndarray, stack: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+            sd = predictive_sd(cycles, last, prior.noise_sd, prior.discrepancy_per_cycle)
+            return tuple(mixture_quantiles(stack, weights / weights.sum(), sd))
+
+    forecast = build_forecast(curves, settings.eol_fraction, settings.forecast_max_cycles, band)
+    score_unseen(forecast, fitted, unseen, settings.formation_cycles)
     return forecast

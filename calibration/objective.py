@@ -22,6 +22,7 @@ import optuna
 import pandas as pd
 
 from twin.calibration.data import NORMALIZED_TO_FIRST_CYCLE, CycleData, discharge_voltage_curves
+from twin.calibration.prior import PopulationPrior
 from twin.calibration.search_space import Recipe, RecipeError, SearchSpace
 from twin.design import CellDesign
 from twin.protocol import Protocol
@@ -240,6 +241,8 @@ class Evaluation:
     summary: pd.DataFrame | None = None
     failure: str = ""
     voltage_loss: float = 0.0
+    fit_loss: float | None = None
+    prior_distance2: float | None = None
 
 
 def voltage_curve_loss(series: pd.DataFrame | None, measured: Mapping[int, np.ndarray],
@@ -286,12 +289,26 @@ def capacity_loss(summary: pd.DataFrame, target: FitTarget, ce_weight: float,
 class CalibrationObjective:
     """``objective(trial) -> loss`` for optuna, over the cycles of `target`."""
 
-    def __init__(self, model: TwinModel, target: FitTarget) -> None:
+    def __init__(self, model: TwinModel, target: FitTarget, prior: PopulationPrior | None = None,
+                 covariates: np.ndarray | None = None) -> None:
         self.model = model
         self.target = target
         self.space = model.space
         self.settings = model.recipe.fit
+        self.prior = prior
+        self.covariates = covariates
         check_voltage_cycles(model.recipe, target)
+
+    def with_prior(self, values: Mapping[str, Any], loss: float) -> tuple[float, float]:
+        """MAP loss sqrt(loss^2 + sigma^2 d^2 / n) and d^2 (squared Mahalanobis distance
+        of `values` from the prior mean): n/(2 sigma^2) times its square is the
+        negative log posterior (Gaussian noise sigma = prior.noise_sd on n points),
+        so minimising it is MAP, and the loss keeps the unit of an RMS error. With
+        few fitted points the prior term dominates; with many the cell's own."""
+        assert self.prior is not None
+        d2 = float(self.prior.mahalanobis2(self.prior.values_from(values), self.covariates)[0])
+        n = len(self.target.cycles)
+        return math.sqrt(loss ** 2 + self.prior.noise_sd ** 2 * d2 / n), d2
 
     def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -336,7 +353,11 @@ class CalibrationObjective:
             loss += self.settings.voltage_weight * voltage_loss
         if not math.isfinite(loss):
             return Evaluation(FAILED_SOLVE_LOSS, scale, summary, failure="non-finite loss")
-        return Evaluation(loss, scale, summary, voltage_loss=voltage_loss)
+        if self.prior is not None:
+            posterior_loss, d2 = self.with_prior(values, loss)
+            return Evaluation(posterior_loss, scale, summary, voltage_loss=voltage_loss, fit_loss=loss,
+                              prior_distance2=d2)
+        return Evaluation(loss, scale, summary, voltage_loss=voltage_loss, fit_loss=loss)
 
     def __call__(self, trial: optuna.Trial) -> float:
         values = self.suggest(trial)
@@ -348,6 +369,10 @@ class CalibrationObjective:
 
         evaluation = self.evaluate(values, report)
         trial.set_user_attr("capacity_scale", evaluation.scale)
+        if evaluation.fit_loss is not None:
+            trial.set_user_attr("fit_loss", evaluation.fit_loss)
+        if evaluation.prior_distance2 is not None:
+            trial.set_user_attr("prior_distance2", evaluation.prior_distance2)
         if evaluation.failure:
             trial.set_user_attr("failure", evaluation.failure)
         return evaluation.loss
@@ -360,6 +385,8 @@ class ObjectiveSpec:
     recipe: Recipe
     design: dict[str, Any]
     target: FitTarget
+    prior: PopulationPrior | None = None
+    covariates: np.ndarray | None = None
 
     def build(self) -> CalibrationObjective:
-        return CalibrationObjective(TwinModel(self.recipe, self.design), self.target)
+        return CalibrationObjective(TwinModel(self.recipe, self.design), self.target, self.prior, self.covariates)

@@ -36,13 +36,16 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
+from twin.calibration.consistency import check_data_matches_cell
 from twin.calibration.data import CycleData, DataError, select_cycles
-from twin.calibration.readers.sanity import check_cycle_capacities, check_voltage_window
+from twin.calibration.readers.sanity import check_cycle_capacities
 from twin.calibration.forecast import Forecast, forecast_from_trials
 from twin.calibration.objective import (
     FAILED_SOLVE_LOSS, FitTarget, ObjectiveSpec, TwinModel, check_parameter_names, check_voltage_cycles,
     design_for_data,
 )
+from twin.calibration.prior import PopulationPrior, prior_covariates, prior_summary
+from twin.calibration.quality import fit_quality, quality_notes
 from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from twin.calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
@@ -383,6 +386,8 @@ class CalibrationResult:
     capacity_scale: float
     tracking_uri: str | None = None
     notes: list[str] = field(default_factory=list)
+    fit_quality: dict[str, Any] = field(default_factory=dict)
+    prior: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from twin.provenance import provenance
@@ -406,6 +411,8 @@ class CalibrationResult:
             "protocol": self.protocol,
             "forecast": self.forecast.to_dict(),
             "notes": list(self.notes),
+            "fit_quality": dict(self.fit_quality),
+            "prior": self.prior,
         }
 
 
@@ -464,12 +471,13 @@ def _prepare(data: CycleData, recipe: Recipe, fit_cycles: int | None
     """Split the data and check the recipe (design, protocol, parameter names)."""
     target, unseen = split_data(data, fit_cycles)
     design = design_for_data(recipe, data.meta)
-    cathode = CellDesign(**design).cathode  # a bad recipe design fails here, before any trial
+    cell = CellDesign(**design)  # a bad recipe design fails here, before any trial
+    cathode = cell.cathode
     protocol = Protocol(**recipe.protocol)
+    check_data_matches_cell(data, cell, protocol)  # LFP data told to be NMC: refused, one line
     check_parameter_names(recipe, design)
     # a file that cannot be one cell's cycling is refused before any trial runs
     check_cycle_capacities(data)
-    check_voltage_window(data, cathode, protocol.voltage_window(cathode))
     twin_target = target.after_formation(recipe.fit.formation_cycles)
     if len(twin_target.cycles) < MIN_FIT_POINTS:
         raise DataError(f"only {len(twin_target.cycles)} measured cycle(s) after the "
@@ -498,14 +506,17 @@ def calibrate(
     callbacks: Sequence[Callable] = (),
     forecast_mode: str = "auto",
     figures: bool = True,
+    prior: PopulationPrior | None = None,
 ) -> CalibrationResult:
-    """Fit `recipe`'s search space to `data`, forecast the rest of life, track it all."""
+    """Fit `recipe`'s search space to `data`, forecast the rest of life, track it all.
+    With a population `prior` (calibration.prior) the fit is MAP and the forecast
+    band the posterior's (calibration.forecast)."""
     settings = settings or StudySettings()
     target, unseen, twin_target, design, protocol = _prepare(data, recipe, fit_cycles)
     study_name = settings.study_name or default_study_name(data, fit_cycles)
     identity = study_identity(data, recipe, fit_cycles)
     before = existing_trials(settings, study_name, identity)
-    spec = ObjectiveSpec(recipe, design, twin_target)
+    spec = ObjectiveSpec(recipe, design, twin_target, prior, prior_covariates(prior, data.meta))
     target_trials = settings.trials or recipe.fit.trials
     run_id = None
     if tracker is not None:
@@ -519,8 +530,10 @@ def calibrate(
             tracker.log_trials(trials, before)
         best = study.best_trial
         model = TwinModel(recipe, design)
-        forecast = forecast_from_trials(model, trials, target, unseen, FAILED_SOLVE_LOSS, forecast_mode)
-        notes = []
+        forecast = forecast_from_trials(model, trials, target, unseen, FAILED_SOLVE_LOSS, forecast_mode,
+                                        prior, len(twin_target.cycles), twin_target.last_cycle)
+        quality = fit_quality(trials, best, recipe.space, len(twin_target.cycles), prior, FAILED_SOLVE_LOSS)
+        notes = quality_notes(quality)
         if best.value is not None and best.value >= FAILED_SOLVE_LOSS:
             notes.append("every trial failed to solve: the best 'fit' is a penalty value")
         result = CalibrationResult(
@@ -532,6 +545,7 @@ def calibrate(
             design=model.cell_design(best.params).to_dict(), protocol=protocol.to_dict(),
             recipe=recipe.source or recipe.name, capacity_scale=float(best.user_attrs.get("capacity_scale", 1.0)),
             tracking_uri=tracker.tracking_uri if tracker is not None else None, notes=notes,
+            fit_quality=quality, prior=prior_summary(prior),
         )
         if tracker is not None:
             _log_result(tracker, result, recipe, data, target, unseen, study, figures, twin_target.cycles)

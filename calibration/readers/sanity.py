@@ -24,7 +24,6 @@ FAR_ABOVE_MEDIAN = 1.5
 """A cycle delivering more than this times the median discharge capacity is refused."""
 NOISE_FRACTION = 0.02
 """A cycle whose charge and discharge are both below this fraction of the median is noise."""
-VOLTAGE_MARGIN_V = 0.3
 """Slack [V] around the cathode's window before measured voltages are refused."""
 MIN_CYCLES_FOR_MEDIAN = 3
 """Fewer cycles with a capacity than this: no median to compare with, no check."""
@@ -68,19 +67,3 @@ def check_cycle_capacities(data: CycleData, nominal_capacity_mAh: float | None =
             )
     if problems:
         raise DataError(problems, source=data.source)
-
-
-def check_voltage_window(data: CycleData, cathode: str, window_V: tuple[float, float]) -> None:
-    """Refuse data whose measured voltages leave the cathode's window by more than
-    :data:`VOLTAGE_MARGIN_V` (only files with a voltage column record them)."""
-    low, high = data.meta.get("voltage_min_V"), data.meta.get("voltage_max_V")
-    if low is None or high is None:
-        return
-    v_min, v_max = window_V
-    if low < v_min - VOLTAGE_MARGIN_V or high > v_max + VOLTAGE_MARGIN_V:
-        raise DataError(
-            f"measured voltages span {low:.2f}-{high:.2f} V, outside the {cathode} window "
-            f"{v_min:g}-{v_max:g} V (+-{VOLTAGE_MARGIN_V:g} V): a different cathode or cell? "
-            "Set the recipe's design.cathode (or protocol v_min/v_max) to the cell's",
-            source=data.source,
-        )

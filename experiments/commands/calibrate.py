@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from twin.experiments.calibrate_options import apply_cell_options, cell_options, resolve_prior
 from twin.experiments.options import OUTPUT_PATH, InputError, emit, handle_errors, to_json
 from twin.experiments.progress import cycle_progress
 
@@ -74,11 +75,14 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
               help="Write the result to this file (atomically) instead of stdout.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format (csv: the forecast band per cycle beside the measured capacity).")
+@cell_options
 @handle_errors
 def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, fit_cycles: int | None,
         trials: int | None, timeout: float | None, n_jobs: int, seed: int | None, sampler: str | None,
         storage: str, in_memory: bool, study_name: str | None, warm_start: Path | None,
-        tracking_uri: str | None, experiment_name: str, no_tracking: bool, out: Path | None, fmt: str) -> None:
+        tracking_uri: str | None, experiment_name: str, no_tracking: bool, out: Path | None, fmt: str,
+        protocol_file: str | None = None, prior_file: Path | None = None, no_prior: bool = False,
+        **design_values: Any) -> None:
     """Fit the twin to lab cycling data with optuna and forecast the rest of life.
 
     DATA: a Battery Data Format CSV, a per-cycle summary CSV or the anode-free table
@@ -96,7 +100,11 @@ def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, f
     if cell_id is not None and data_kind not in FORMATS_WITH_CELL_IDS:
         raise InputError(f"--cell {cell_id}: {data.name} is a single-cell {FORMAT_LABELS.get(data_kind, 'data')} file without "
                          "cell ids; leave --cell out")
-    loaded = load_recipe(recipe_path(recipe, cycle_data.meta.get("format")))
+    recipe_file = recipe_path(recipe, cycle_data.meta.get("format"))
+    loaded, changed = apply_cell_options(load_recipe(recipe_file), design_values, protocol_file)
+    if design_values.get("electrolyte_amount") is not None:
+        cycle_data.meta.pop("electrolyte_uL", None)  # the stated amount wins over the data's volume
+    prior, prior_note = resolve_prior(prior_file, no_prior, recipe_file, loaded, changed)
     if fit_cycles is not None and fit_cycles < int(cycle_data.cycle_numbers.min()):
         raise InputError(f"--fit-cycles {fit_cycles}: the data start at cycle {int(cycle_data.cycle_numbers.min())}")
     settings = StudySettings(
@@ -110,7 +118,12 @@ def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, f
     total = trials or loaded.fit.trials
     with cycle_progress(total, "trials") as advance:
         result = calibrate(cycle_data, loaded, fit_cycles, settings, tracker,
-                           callbacks=[lambda study, trial: advance(1)])
+                           callbacks=[lambda study, trial: advance(1)], prior=prior)
+    if prior_note:
+        result.notes.append(prior_note)
+    for note in result.notes:
+        if note.startswith("warning:"):
+            click.echo(note, err=True)
     if fmt == "csv":
         emit(render_csv(result, cycle_data), out)
     else:
@@ -154,7 +167,8 @@ def render_table(result: Any) -> str:
         f"study       {result.study} ({result.storage or 'in memory'}): {result.trials} finished trials, "
         f"best #{result.best_trial}",
         f"loss        {_number(result.loss)} (RMS error of normalized capacity"
-        f"), capacity scale {_number(result.capacity_scale, 3)}",
+        f"{', with the prior term: MAP' if result.prior else ''}), capacity scale {_number(result.capacity_scale, 3)}"
+        + (f", data-only RMS {_number(result.fit_quality.get('fit_loss'))}" if result.prior else ""),
     ]
     if result.mlflow_run_id:
         lines.append(f"mlflow      run {result.mlflow_run_id} at {result.tracking_uri}")
@@ -166,6 +180,9 @@ def render_table(result: Any) -> str:
     lines.append(f"forecast    ensemble of {len(forecast.members)} best trials")
     lines.append(f"  end of life ({eol})  P10 {_number(forecast.eol_cycle_p10)}  "
                  f"P50 {_number(forecast.eol_cycle_p50)}  P90 {_number(forecast.eol_cycle_p90)}")
+    if result.prior:
+        lines.append(f"prior       {result.prior['source'] or 'given'} (learned from {result.prior['cells']} cells; "
+                     f"noise {_number(result.prior['noise_sd'], 3)}): MAP fit, posterior band")
     if forecast.unseen_cycles:
         lines.append(f"  MAE on {forecast.unseen_cycles} unseen cycles  twin {_number(forecast.mae_unseen, 3)}  "
                      f"geometric baseline {_number(forecast.baseline_mae_unseen, 3)}")

@@ -13,7 +13,10 @@ from click.testing import CliRunner
 from twin.calibration.forecast import no_trial_message
 from twin.calibration.readers import DataError, read_bdf_csv, read_cycling_data
 from twin.calibration.readers.common import _cycle_table, CycleData
-from twin.calibration.readers.sanity import check_cycle_capacities, check_voltage_window
+from twin.calibration.consistency import check_voltage_window
+from twin.calibration.readers.sanity import check_cycle_capacities
+from twin.design import CellDesign
+from twin.protocol import Protocol
 from twin.experiments.cli import main
 
 VENDORS = Path(__file__).resolve().parents[2] / "fixtures" / "vendors"
@@ -59,10 +62,10 @@ def test_noise_cycles_are_named() -> None:
 
 def test_voltages_outside_the_cathode_window(tmp_path: Path) -> None:
     data = read_cycling_data(VENDORS / "cellpy" / "maccor_three.txt")  # a sodium-ion cell cycled 1.3-3.8 V
-    with pytest.raises(DataError, match=r"measured voltages span 1\.30-3\.80 V, outside the NMC811 window 2\.8-4\.2 V"):
-        check_voltage_window(data, "NMC811", (2.8, 4.2))
-    ok = read_bdf_csv(write(tmp_path / "ok.csv", cycling_csv(tmp_path)))
-    check_voltage_window(ok, "NMC811", (2.8, 4.2))
+    with pytest.raises(DataError, match=r"maccor_three\.txt: 1 problem: the data charge only to 3\.80 V but the "
+                                        r"NMC811 window 2\.8-4\.2 V"):
+        check_voltage_window(data, CellDesign(cathode="NMC811"), Protocol())
+    check_voltage_window(data, CellDesign(cathode="LFP"), Protocol(v_min=1.3, v_max=3.8))  # as stated: accepted
 
 
 def test_absurd_current_sample_is_named(tmp_path: Path) -> None:
@@ -99,7 +102,7 @@ def test_calibrate_refuses_a_file_outside_the_recipe_cathode(tmp_path: Path) -> 
         main, ["calibrate", str(VENDORS / "cellpy" / "maccor_three.txt"), "--in-memory", "--no-tracking"]
     )
     assert result.exit_code == 2, result.output
-    assert "maccor_three.txt: 1 problem: measured voltages span 1.30-3.80 V, outside the NMC811 window" in result.stderr
+    assert "maccor_three.txt: 1 problem: the data charge only to 3.80 V but the NMC811 window 2.8-4.2 V" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
