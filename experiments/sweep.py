@@ -735,13 +735,15 @@ def run_sweep(
     workers: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> SweepResult:
     """Predict every case not already in `out` or its journal, then write the table
     (one row per case, in grid order) atomically and drop the journal. The table
     holds this grid only: rows of other designs in an earlier `out` are not kept.
 
     `on_start(done, total)` is told how many cases are reused before any work starts;
-    `progress(1)` after each finished case."""
+    `progress(1)` after each finished case. `scheduler`: a Dask scheduler address to
+    run the cases on (twin.experiments.engine); None runs them on `workers` local processes."""
     start = time.perf_counter()
     out = Path(out)
     table_format(out)
@@ -761,7 +763,9 @@ def run_sweep(
             raise
         if on_start is not None:
             on_start(len(done), len(cases))
-        for _, row in map_cases(run_case, pending, settings, workers or default_workers()):
+        from twin.experiments.engine import map_unordered
+
+        for _, row in map_unordered(run_case, pending, settings, workers or default_workers(), scheduler):
             journal.append(row)
             done[row[KEY_COLUMN]] = row
             if progress is not None:

@@ -54,6 +54,23 @@ def run_options(func):
     return func
 
 
+def scheduler_option(func):
+    """--scheduler: run on an existing Dask cluster instead of local processes."""
+    return click.option("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler (tcp://HOST:PORT) to run on an existing cluster; default "
+                             "$DASK_SCHEDULER_ADDRESS, else local processes (--workers).")(func)
+
+
+def resolve_scheduler(option: str | None) -> str | None:
+    """The scheduler address from the option or the environment (bad one: exit 2)."""
+    from twin.experiments.engine import SchedulerAddressError, scheduler_address
+
+    try:
+        return scheduler_address(option)
+    except SchedulerAddressError as err:
+        raise InputError(str(err)) from None
+
+
 def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None,
                   assignments: tuple[str, ...], stop_on_dendrite_risk: bool = False):
     overrides = parse_parameter_overrides(assignments)
@@ -85,11 +102,13 @@ def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None
               help="Result table, .csv or .parquet. Rerunning with the same file resumes: "
                    "finished designs are not recomputed.")
 @plot_option("Draw a cycle-life heatmap (N:P by areal capacity, one panel per other axis value).")
+@scheduler_option
 @handle_errors
 def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_rates: str,
         strategies: str, discharge_rate: float, cathode: str, temperature: float, max_cycles: int,
         eol: float, cell_model: str, mode: str | None, assignments: tuple[str, ...],
-        stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None) -> None:
+        stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None,
+        scheduler: str | None = None) -> None:
     """Cycle life of every design on a grid, one row per design, in parallel.
 
     Each grid option takes comma-separated values, e.g.
@@ -122,6 +141,7 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
     except SweepError as err:
         raise InputError(_option_names(str(err))) from None
     settings = make_settings(max_cycles, eol, cell_model, mode, assignments, stop_on_dendrite_risk)
+    scheduler = resolve_scheduler(scheduler)
 
     from twin.experiments.progress import cycle_progress
 
@@ -136,7 +156,8 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
             advance(done)
 
         try:
-            result = run_sweep(cases, settings, out, workers=workers, on_start=on_start, progress=advance)
+            result = run_sweep(cases, settings, out, workers=workers, on_start=on_start, progress=advance,
+                               scheduler=scheduler)
         except KeyboardInterrupt:
             raise click.ClickException(
                 f"interrupted; finished designs are kept in {out.name}.partial.jsonl: "
