@@ -221,7 +221,9 @@ def check_study_identity(study: optuna.Study, identity: Mapping[str, Any]) -> No
         for key, value in identity.items():
             study.set_user_attr(key, value)
         return
-    differs = [key for key in IDENTITY_KEYS if stored.get(key) != identity.get(key)]
+    # only the keys already recorded: a worker that created the study a moment ago may
+    # still be writing the rest (seen with two workers on PostgreSQL)
+    differs = [key for key in IDENTITY_KEYS if key in stored and stored[key] != identity.get(key)]
     if differs:
         was = f"{stored.get('data_file')}" + (f" cell {stored['cell_id']}" if stored.get("cell_id") else "")
         was += f" ({_describe('fit_cycles', stored)}, {_describe('recipe', stored)})"

@@ -124,3 +124,97 @@ def dask_cluster(tmp_path: Path) -> Iterator[DaskCluster]:
             stop(process)
         for handle in handles:
             handle.close()
+
+
+def postgres_program(name: str) -> str:
+    """initdb / postgres from the PATH or Debian's /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which(name)
+    if found is None:
+        candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+        found = str(candidates[-1]) if candidates else None
+    if found is None:
+        pytest.skip(f"PostgreSQL's {name} is not installed (Debian: apt-get install postgresql)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server initialised in a temporary folder, on 127.0.0.1 and a free
+    port; run as the 'postgres' user when the tests run as root (initdb refuses root)."""
+    import pwd
+    import tempfile
+
+    initdb, postgres = postgres_program("initdb"), postgres_program("postgres")
+    pytest.importorskip("psycopg", reason="psycopg (the `servers` extra) is not installed")
+    user: dict[str, int] = {}
+    folder = Path(tempfile.mkdtemp(prefix="twin-pg-"))
+    if os.geteuid() == 0:
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+        user = {"user": account.pw_uid, "group": account.pw_gid}
+        os.chown(folder, account.pw_uid, account.pw_gid)
+    data = folder / "data"
+    server = None
+    try:
+        subprocess.run([initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"],
+                       check=True, capture_output=True, timeout=120, cwd=folder, **user)
+        port = free_port()
+        with open(folder / "server.log", "w") as log:
+            server = subprocess.Popen(
+                [postgres, "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(folder),
+                 "-c", "fsync=off", "-c", "max_connections=60"],
+                stdout=log, stderr=subprocess.STDOUT, cwd=folder, **user)
+        wait_for_port(port, server)
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        import psycopg
+
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:  # listening comes before accepting connections
+            try:
+                psycopg.connect(url).close()
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(2)  # SIGINT: PostgreSQL's fast shutdown (SIGTERM waits for clients)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=15)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture()
+def mlflow_server(tmp_path: Path) -> Iterator[str]:
+    """`mlflow server` on 127.0.0.1 and a free port, SQLite backend and artifacts in
+    tmp_path; its own process group, so the web workers it starts stop with it."""
+    import signal
+
+    mlflow = program("mlflow")
+    port = free_port()
+    folder = tmp_path / "mlflow-server"
+    folder.mkdir()
+    with open(folder / "server.log", "w") as log:
+        server = subprocess.Popen(
+            [mlflow, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+             "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
+             "--artifacts-destination", str(folder / "artifacts")],
+            stdout=log, stderr=subprocess.STDOUT, cwd=folder, env=child_env(), start_new_session=True)
+    try:
+        wait_for_port(port, server, timeout_s=120)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)  # the group this fixture started, by its leader's pid
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=15)
