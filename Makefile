@@ -33,6 +33,7 @@ lint-imports: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cycling.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 ## Fit and forecast every eligible real anode-free Cu||LFP cell; writes validation/real_cells.*
 calibrate-real: $(STAMP)
