@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 TWIN = [sys.executable, "-m", "twin.experiments.cli"]
 NP_RATIOS = [0.0, 0.5, 1.0, 1.5]
 AREAL_CAPACITIES = [1.0, 2.0]
-CHARGE_RATES = [0.5, 1.0]
+CHARGE_RATES = [0.5]
 DESIGNS = len(NP_RATIOS) * len(AREAL_CAPACITIES) * len(CHARGE_RATES)
 GRID_ARGS = [
     "--np-ratio", ",".join(map(str, NP_RATIOS)),
