@@ -33,6 +33,7 @@ lint-imports: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cycling.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 ## The API reference (HTML, numpydoc docstrings rendered by pdoc) in docs/api/.
 DOC_MODULES := twin twin.api twin.results twin.plots twin.design twin.protocol twin.protocol_files \

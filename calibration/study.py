@@ -222,7 +222,8 @@ def check_study_identity(study: optuna.Study, identity: Mapping[str, Any]) -> No
         for key, value in identity.items():
             study.set_user_attr(key, value)
         return
-    # a key not stored yet is one a concurrent worker is still writing (set one at a time)
+    # only the keys already recorded: a worker that created the study a moment ago may
+    # still be writing the rest (seen with two workers on PostgreSQL)
     differs = [key for key in IDENTITY_KEYS if key in stored and stored[key] != identity.get(key)]
     if differs:
         was = f"{stored.get('data_file')}" + (f" cell {stored['cell_id']}" if stored.get("cell_id") else "")

@@ -77,6 +77,10 @@ def _quiet_mlflow_logs() -> None:
     # schema migrations of a new database log at INFO on stderr: not the user's business
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # with a tracking server MLflow prints a "View run ... at: URL" line per run on
+    # stdout, which would corrupt `--format json` results (the parent run id and the
+    # tracking URI are in the result instead)
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 class CalibrationTracker:

@@ -24,16 +24,15 @@ import io
 import itertools
 import json
 import math
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from twin.errors import TwinInputError, solver_failure_types
+from twin.experiments.engine import default_workers, map_cases, map_unordered
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -465,63 +464,6 @@ def run_case(case: DesignCase, settings: RunSettings, curves: bool = False) -> d
     return row
 
 
-def _worker_init() -> None:
-    # Ctrl-C goes to the parent, which stops the workers itself: no traceback per worker.
-    import signal
-    import warnings
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    warnings.simplefilter("ignore")
-
-
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _executor(workers: int) -> ProcessPoolExecutor:
-    # spawn: a fresh interpreter per worker, safe after the parent loaded solver libraries
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel queued cases and end the worker processes this pool started."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    pool.shutdown(wait=True)
-
-
-def map_cases(function: Callable[[DesignCase, RunSettings], Any], cases: Sequence[DesignCase],
-              settings: RunSettings, workers: int) -> Iterator[tuple[int, Any]]:
-    """(index, function(case, settings)) in completion order, `workers` processes at a
-    time (in this process when 1). The first exception stops the rest and propagates."""
-    if not cases:
-        return
-    workers = max(1, min(workers, len(cases)))
-    if workers == 1:
-        for i, case in enumerate(cases):
-            yield i, function(case, settings)
-        return
-    pool = _executor(workers)
-    try:
-        pending: dict[Future, int] = {pool.submit(function, case, settings): i
-                                      for i, case in enumerate(cases)}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield pending.pop(future), future.result()
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    pool.shutdown(wait=True)
-
-
 def predict_cases(cases: Sequence[DesignCase], settings: RunSettings, workers: int,
                   progress: Callable[[int], None] | None = None) -> list[Prediction]:
     """Whole predictions (every cycle) of a few cases, in the order given."""
@@ -766,13 +708,15 @@ def run_sweep(
     on_start: Callable[[int, int], None] | None = None,
     progress: Callable[[int], None] | None = None,
     curves: Path | None = None,
+    scheduler: str | None = None,
 ) -> SweepResult:
     """Predict every case not already in `out` or its journal, then write the table
     (one row per case, in grid order) atomically and drop the journal. The table
     holds this grid only: rows of other designs in an earlier `out` are not kept.
 
     `on_start(done, total)` is told how many cases are reused before any work starts;
-    `progress(1)` after each finished case."""
+    `progress(1)` after each finished case. `scheduler`: a Dask scheduler address to
+    run the cases on (twin.experiments.engine); None runs them on `workers` local processes."""
     start = time.perf_counter()
     out = Path(out)
     table_format(out)
@@ -800,7 +744,7 @@ def run_sweep(
         if on_start is not None:
             on_start(len(done), len(cases))
         worker = functools.partial(run_case, curves=True) if curves is not None else run_case
-        for _, row in map_cases(worker, pending, settings, workers or default_workers()):
+        for _, row in map_unordered(worker, pending, settings, workers or default_workers(), scheduler):
             journal.append(row)
             done[row[KEY_COLUMN]] = row
             if progress is not None:
@@ -842,6 +786,8 @@ SWEEP_CURVE_ID_COLUMNS = ("design_key", "label", "cathode", "np_ratio", "areal_c
 
 def read_curves_by_key(path: Path) -> dict[str, pd.DataFrame]:
     """Curves of an earlier run of the same sweep, by design key ({} if none)."""
+    import pandas as pd
+
     if not path.is_file():
         return {}
     table = pd.read_csv(path, dtype={KEY_COLUMN: str}) if table_format(path) == "csv" else pd.read_parquet(path)
@@ -854,6 +800,8 @@ def sweep_curves_table(rows: Sequence[dict[str, Any]], earlier: dict[str, pd.Dat
     """Long table of a sweep: the design's identifying columns, then its per-cycle
     columns, one row per design and cycle, in grid order. A design that failed to
     solve has no rows."""
+    import pandas as pd
+
     frames = []
     for row in rows:
         if CURVE_KEY in row:

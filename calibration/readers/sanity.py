@@ -20,17 +20,20 @@ from twin.calibration.readers.common import (
     _rows_text,
 )
 
-FAR_ABOVE_MEDIAN = 1.5
-"""A cycle delivering more than this times the median discharge capacity is refused."""
+FAR_ABOVE_NEIGHBOURS = 1.5
+"""A cycle delivering more than this times both neighbouring cycles (or the nominal
+capacity) is refused. Neighbours, not the median: a real anode-free cell can lose most
+of its capacity between cycle 1 and cycle 10, so its first cycles sit far above the
+median; a cycle counter split on noise gives isolated spikes."""
 NOISE_FRACTION = 0.02
-"""A cycle whose charge and discharge are both below this fraction of the median is noise."""
-"""Slack [V] around the cathode's window before measured voltages are refused."""
+"""An isolated cycle (neighbours above it) whose charge and discharge are both below this
+fraction of the median is noise; a run of such cycles is a dead cell, not noise."""
 MIN_CYCLES_FOR_MEDIAN = 3
 """Fewer cycles with a capacity than this: no median to compare with, no check."""
 
 
 def check_cycle_capacities(data: CycleData, nominal_capacity_mAh: float | None = None) -> None:
-    """Refuse cycles far above the median (or `nominal_capacity_mAh`) and noise cycles.
+    """Refuse cycles far above their neighbours (or `nominal_capacity_mAh`) and noise cycles.
 
     Uses the measured capacities [mAh] when the file has them (time series, summary
     files with capacities); a table of normalized capacities only is checked on those.
@@ -48,21 +51,29 @@ def check_cycle_capacities(data: CycleData, nominal_capacity_mAh: float | None =
     problems: list[str] = []
     if measured.sum() >= MIN_CYCLES_FOR_MEDIAN:
         median = float(np.median(discharge[measured]))
-        reference, what = median, "the median discharge capacity"
+        index = np.flatnonzero(measured)
+        values = discharge[index]
         if nominal_capacity_mAh is not None and unit == "mAh":
-            reference, what = float(nominal_capacity_mAh), "the nominal capacity"
-        high = measured & (discharge > FAR_ABOVE_MEDIAN * reference)
+            reference = np.full(len(values), float(nominal_capacity_mAh))
+            what = "the nominal capacity"
+        else:  # the larger neighbour; the first and last cycles have one neighbour only: not judged
+            reference = np.full(len(values), np.inf)
+            reference[1:-1] = np.maximum(values[:-2], values[2:])
+            what = "their neighbouring cycles"
+        high = values > FAR_ABOVE_NEIGHBOURS * reference
         if high.any():
-            ratios = ", ".join(f"{r:.2f}x" for r in (discharge[high] / reference)[:5])
+            ratios = ", ".join(f"{r:.2f}x" for r in (values[high] / reference[high])[:5])
             problems.append(
-                f"{_rows_text([int(c) for c in cycles[high]], 'cycle')} deliver {ratios} {what} "
-                f"({reference:.4g} {unit}): a cycle counter split on noise, two discharges in one cycle, "
-                "or a unit mistake"
+                f"{_rows_text([int(c) for c in cycles[index[high]]], 'cycle')} deliver {ratios} {what} "
+                f"({unit}): a cycle counter split on noise, two discharges in one cycle, or a unit mistake"
             )
-        tiny = (np.nan_to_num(discharge) < NOISE_FRACTION * median) & (np.nan_to_num(charge) < NOISE_FRACTION * median)
-        if tiny.any() and unit == "mAh":
+        low = (np.nan_to_num(discharge) < NOISE_FRACTION * median) & (np.nan_to_num(charge) < NOISE_FRACTION * median)
+        isolated = low.copy()
+        isolated[1:] &= ~low[:-1]
+        isolated[:-1] &= ~low[1:]
+        if isolated.any() and unit == "mAh":
             problems.append(
-                f"{_rows_text([int(c) for c in cycles[tiny]], 'cycle')} hold under {NOISE_FRACTION:.0%} of the "
+                f"{_rows_text([int(c) for c in cycles[isolated]], 'cycle')} hold under {NOISE_FRACTION:.0%} of the "
                 f"median capacity ({median:.4g} mAh): rest-current noise counted as cycles"
             )
     if problems:

@@ -38,8 +38,10 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 
 
 @click.command("calibrate")
-@click.argument("data", type=click.Path(path_type=Path))
-@click.option("--cell", "cell_id", default=None, help="Cell of a multi-cell file (e.g. AF46 of cells.csv).")
+@click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--cell", "cell_id", default=None,
+              help="Cell of a multi-cell file (e.g. AF46 of cells.csv); 'all' or 'A,B' fits each "
+                   "(then --out-dir is needed).")
 @click.option("--data-format", type=click.Choice(["auto", "bdf", "summary", "anode-free-table", "biologic-mpr", "arbin-res",
                                                       "maccor-txt", "neware-csv", "neware-nda"]),
               default="auto", show_default=True, help="How to read DATA (vendor files need the galvani package).")
@@ -54,7 +56,7 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 @click.option("--timeout", type=click.FloatRange(0, None, min_open=True), default=None,
               help="Stop starting new trials after this many seconds.")
 @click.option("--n-jobs", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Worker processes sharing the study.")
+              help="Worker processes sharing the study (many cells: cells fitted at a time).")
 @click.option("--seed", type=int, default=None, help="Sampler seed (reproducible trials with --n-jobs 1).")
 @click.option("--sampler", type=click.Choice(["tpe", "cmaes", "random"]), default=None,
               help="optuna sampler; default from the recipe (tpe).")
@@ -76,12 +78,19 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format (csv: the forecast band per cycle beside the measured capacity).")
 @cell_options
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Many cells (several DATA files, --cell all or A,B): one DIR/<cell>.json per cell "
+                   "and DIR/summary.csv; a rerun skips the cells already written.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Many cells: Dask scheduler (tcp://HOST:PORT) to fit them on a cluster; default "
+                   "$DASK_SCHEDULER_ADDRESS, else --n-jobs cells at a time on this machine.")
 @handle_errors
-def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, fit_cycles: int | None,
+def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: str | None, fit_cycles: int | None,
         trials: int | None, timeout: float | None, n_jobs: int, seed: int | None, sampler: str | None,
         storage: str, in_memory: bool, study_name: str | None, warm_start: Path | None,
         tracking_uri: str | None, experiment_name: str, no_tracking: bool, out: Path | None, fmt: str,
         protocol_file: str | None = None, prior_file: Path | None = None, no_prior: bool = False,
+        out_dir: Path | None = None, scheduler: str | None = None,
         **design_values: Any) -> None:
     """Fit the twin to lab cycling data with optuna and forecast the rest of life.
 
@@ -90,6 +99,11 @@ def cli(data: Path, cell_id: str | None, data_format: str, recipe: str | None, f
     recipe. Every calibration is one MLflow parent run with one nested run per trial;
     the study lives in --storage so `--study NAME` resumes it.
     """
+    if len(data) > 1 or out_dir is not None or (cell_id or "").strip().lower() == "all" or "," in (cell_id or ""):
+        return calibrate_fleet(data, cell_id, data_format, recipe, fit_cycles, trials, timeout, n_jobs, seed,
+                               sampler, storage, in_memory, study_name, tracking_uri, experiment_name,
+                               no_tracking, out_dir, scheduler, out, warm_start)
+    data = data[0]
     # Read and check everything before any file (study, tracking) is created.
     from twin.calibration.data import read_cycling_data
     from twin.calibration.search_space import load_recipe
@@ -145,6 +159,51 @@ def render_csv(result: Any, cycle_data: Any) -> str:
     last_fitted = result.fit_cycles if result.fit_cycles is not None else int(cycle_data.cycle_numbers.max())
     table.insert(2, "fitted", (table["cycle"] <= last_fitted) & table["measured_normalized_capacity"].notna())
     return table.to_csv(index=False)
+
+
+def calibrate_fleet(data: tuple[Path, ...], cells: str | None, data_format: str, recipe: str | None,
+                    fit_cycles: int | None, trials: int | None, timeout: float | None, n_jobs: int,
+                    seed: int | None, sampler: str | None, storage: str, in_memory: bool, study_name: str | None,
+                    tracking_uri: str | None, experiment_name: str, no_tracking: bool, out_dir: Path | None,
+                    scheduler: str | None, out: Path | None, warm_start: Path | None) -> None:
+    """Many cells: each fitted by its own study (twin.experiments.fleet), in parallel."""
+    if out_dir is None:
+        raise InputError("several cells to fit: give --out-dir DIR for one result file per cell")
+    if in_memory:
+        raise InputError("--in-memory: a fleet keeps each cell's study in --storage so it can resume")
+    if out is not None or warm_start is not None:
+        raise InputError(f"{'--out' if out is not None else '--warm-start'}: fits one cell; with several "
+                         "cells the results go to --out-dir")
+    from twin.calibration.study import StudySettings
+    from twin.calibration.tracking import resolve_tracking_uri
+    from twin.experiments.commands.sweep import resolve_scheduler
+    from twin.experiments.fleet import FleetSettings, absolute_sqlite, fleet_jobs, run_fleet
+
+    address = resolve_scheduler(scheduler)
+    jobs = fleet_jobs(data, cells, data_format)
+    if recipe is not None:
+        recipe = str(recipe_path(recipe, None).resolve())  # a bad name fails here, once
+    settings = FleetSettings(
+        data_format=data_format, recipe=recipe, fit_cycles=fit_cycles,
+        study=StudySettings(storage=absolute_sqlite(storage), study_name=study_name, trials=trials,
+                            timeout_s=timeout, n_jobs=1, seed=seed, sampler=sampler),
+        tracking_uri=None if no_tracking else absolute_sqlite(resolve_tracking_uri(tracking_uri)),
+        experiment_name=experiment_name)
+
+    with cycle_progress(len(jobs), "cells") as advance:
+        def on_start(done: int, total: int) -> None:
+            click.echo(f"{done} of {total} cells already fitted in {out_dir}; {total - done} to fit"
+                       if done else f"{total} cells to fit", err=True)
+            advance(done)
+
+        result = run_fleet(jobs, settings, out_dir, n_jobs, address, on_start=on_start, progress=advance)
+    click.echo(f"wrote {result.summary}: {len(result.rows)} cells ({result.reused} reused, {result.computed} "
+               f"fitted, {result.failed} failed) in {result.elapsed_s:.1f} s", err=True)
+    for row in result.rows:
+        life = row["eol_cycle_p50"]
+        shown = f"loss {_number(row['loss'])}  end of life P50 {_number(life)}" if row["status"] == "ok" \
+            else f"failed: {row['error']}"
+        click.echo(f"{row['cell']:<24} {shown}")
 
 
 def _number(value: float | None, digits: int = 4) -> str:

@@ -58,6 +58,23 @@ def run_options(func):
     return func
 
 
+def scheduler_option(func):
+    """--scheduler: run on an existing Dask cluster instead of local processes."""
+    return click.option("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler (tcp://HOST:PORT) to run on an existing cluster; default "
+                             "$DASK_SCHEDULER_ADDRESS, else local processes (--workers).")(func)
+
+
+def resolve_scheduler(option: str | None) -> str | None:
+    """The scheduler address from the option or the environment (bad one: exit 2)."""
+    from twin.experiments.engine import SchedulerAddressError, scheduler_address
+
+    try:
+        return scheduler_address(option)
+    except SchedulerAddressError as err:
+        raise InputError(str(err)) from None
+
+
 def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None,
                   assignments: tuple[str, ...], stop_on_dendrite_risk: bool = False):
     overrides = parse_parameter_overrides(assignments)
@@ -93,12 +110,13 @@ def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None
 @plot_option("Draw a cycle-life heatmap (N:P by areal capacity, one panel per other axis value).")
 @click.option("--curves", "curves_path", type=OUTPUT_PATH, default=None, metavar="FILE.csv|FILE.parquet",
               help="Also write every design's per-cycle curves in long format (one row per design and cycle).")
+@scheduler_option
 @handle_errors
 def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_rates: str,
         strategies: str, discharge_rate: float, cathode: str, temperature: float, max_cycles: int,
         eol: float, cell_model: str, mode: str | None, assignments: tuple[str, ...],
         stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None,
-        variations: tuple[str, ...] = (), curves_path: Path | None = None) -> None:
+        variations: tuple[str, ...] = (), curves_path: Path | None = None, scheduler: str | None = None) -> None:
     """Cycle life of every design on a grid, one row per design, in parallel.
 
     Each grid option takes comma-separated values, e.g.
@@ -134,6 +152,7 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
     except SweepError as err:
         raise InputError(_option_names(str(err))) from None
     settings = make_settings(max_cycles, eol, cell_model, mode, assignments, stop_on_dendrite_risk)
+    scheduler = resolve_scheduler(scheduler)
 
     from twin.experiments.progress import cycle_progress
 
@@ -149,7 +168,7 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
 
         try:
             result = run_sweep(cases, settings, out, workers=workers, on_start=on_start, progress=advance,
-                               curves=curves_path)
+                               curves=curves_path, scheduler=scheduler)
         except KeyboardInterrupt:
             raise click.ClickException(
                 f"interrupted; finished designs are kept in {out.name}.partial.jsonl: "

@@ -249,3 +249,36 @@ def test_bracketed_fallback_solves_a_monotone_ce_and_refuses_the_unreachable():
     assert factor == pytest.approx(math.sqrt(2), rel=1e-5)
     with pytest.raises(StrategyError, match="cannot reproduce a Li\\|\\|Cu CE of 98.0000%"):
         _bracketed(lambda f: 0.9, 0.98, 1.0, strategy)  # no loss factor reaches 98 %
+
+
+def test_a_cached_anchor_is_found_without_importing_pybamm(tmp_path):
+    """`twin strategies list` with every anchor cached imports neither PyBaMM, scipy
+    nor pandas: the quick key (sources + strategy) leads to the solved record."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from twin.anchoring import AnchorCache, AnchorResult, quick_key
+from twin.strategies import presets
+cache = AnchorCache({str(tmp_path)!r})
+for i, strategy in enumerate(s for s in presets().values() if s.anchor is not None):
+    a = strategy.anchor
+    cache.put(f"full-{{i}}", AnchorResult(0.25 + i, a.coulombic_efficiency, a.coulombic_efficiency,
+                                         a.current_density_mA_cm2, a.capacity_mAh_cm2, 3))
+    cache.put_alias(quick_key(strategy), f"full-{{i}}")
+from twin.experiments.cli import main
+try:
+    main(["strategies", "list", "--format", "json"], standalone_mode=False)
+finally:
+    heavy = sorted(m for m in ("pybamm", "scipy", "pandas", "casadi") if m in sys.modules)
+    print("HEAVY", heavy, file=sys.stderr)
+"""
+    import os
+
+    env = {**os.environ, "TWIN_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stderr
+    rows = json.loads(result.stdout)
+    assert rows[0]["loss_factor"] == 0.25 and rows[1]["loss_factor"] == 1.25  # from the cache, in order
