@@ -472,6 +472,7 @@ def check_calibration(data: CycleData, recipe: Recipe, fit_cycles: int | None, s
     """Everything :func:`calibrate` checks before it runs (data split, recipe, storage
     URL, an existing study's data): for a CLI to fail before it opens a tracker."""
     _prepare(data, recipe, fit_cycles)
+    check_warm_start(settings.warm_start, recipe)
     if settings.study_name is not None:
         existing_trials(settings, settings.study_name, study_identity(data, recipe, fit_cycles))
     else:
@@ -598,6 +599,18 @@ def get_parameter_values():
     flat["citations"] = {citations!r}
     return flat
 '''
+
+
+def check_warm_start(warm_start: Mapping[str, Any] | None, recipe: Recipe) -> None:
+    """A warm start naming a parameter the recipe does not fit is a mistake (another
+    recipe's fit, a typo): refused, never silently ignored."""
+    if not warm_start:
+        return
+    known = [*recipe.space.parameter_names, *(c.field for c in recipe.space.design_choices)]
+    unknown = sorted(set(warm_start) - set(known))
+    if unknown:
+        raise CalibrationError(f"--warm-start: {unknown[0]!r} is not a parameter recipe {recipe.name} fits "
+                               f"(it fits: {', '.join(known)})")
 
 
 def load_warm_start(path: str | Path) -> dict[str, Any]:

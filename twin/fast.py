@@ -62,6 +62,7 @@ import pybamm
 from twin.cell_parameters import parameter_values
 from twin.design import CellDesign
 from twin.errors import SimulationError
+from twin.invariants import check_cycles
 from twin.protocol import Protocol
 from twin.simulation import (
     MAH_CM2_PER_MOL_M2,
@@ -646,7 +647,7 @@ def predict_cycle_life_fast(
                              interpolation_tolerance, progress)
     integrator.run()
     last_cycle = integrator.last_cycle()
-    cycles = fill_skipped_cycles(integrator.rows, last_cycle, protocol)
+    cycles = check_cycles(fill_skipped_cycles(integrator.rows, last_cycle, protocol), "fast mode")
     notes = [f"fast mode: {integrator.simulated} cycles simulated "
              f"({integrator.rejected} rejected steps) for {last_cycle} cycles"]
     if stop_now:

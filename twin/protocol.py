@@ -13,6 +13,9 @@ DEFAULT_VOLTAGE_WINDOW_V: dict[str, tuple[float, float]] = {
     "NMC811": (2.8, 4.2),
     "LFP": (2.5, 3.6),
 }
+# Longest rest after a charge or discharge [min]: 10 h, as `twin simulate --rest` allows;
+# longer rests are storage tests, which this protocol does not describe.
+MAX_REST_MIN = 600.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def validate_protocol(protocol: Protocol) -> None:
         if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
                 or value < 0):
             raise ProtocolError(name, f"must be zero or a positive number of minutes, got {value!r}")
+        if value > MAX_REST_MIN:  # the cap of `twin simulate --rest`
+            raise ProtocolError(name, f"must be at most {MAX_REST_MIN:g} minutes, got {value!r}")
     for name in ("v_max", "v_min"):
         value = getattr(protocol, name)
         if value is not None and (not isinstance(value, (int, float)) or math.isnan(value)

@@ -18,6 +18,7 @@ from twin.cell_parameters import parameter_values
 from twin.dendrite import DendriteRisk, assess_dendrite_risk
 from twin.design import CellDesign
 from twin.errors import OptionError, SimulationError
+from twin.invariants import check_cycles
 from twin.model import build_model
 from twin.protocol import Protocol
 from twin.units import FARADAY_C_PER_MOL, C_PER_M2_PER_MAH_PER_CM2
@@ -423,6 +424,7 @@ def predict_cycle_life(
     else:
         summary = summary[summary["cycle"] <= life].reset_index(drop=True)
         reason = end_of_life_reason(summary.iloc[-1], design.areal_capacity_mAh_cm2)
+    check_cycles(summary)  # a reported row that breaks physics is a failure, never a result
     return Prediction(
         design=design, protocol=protocol, cell_model=cell_model, eol_fraction=eol_fraction,
         max_cycles=max_cycles, cycles=summary, cycle_life=life, end_of_life_reason=reason,

@@ -149,7 +149,8 @@ def run_test_cell(test_cell: dict[str, Any], strategies: list[Any],
     from twin.test_cells import LiCuTest, ReservoirTest, SymmetricTest, run_li_cu, run_reservoir, run_symmetric
 
     cell = test_cell["cell"]
-    j = test_cell["current_density_mA_cm2"] or DEFAULT_CURRENT_DENSITY_MA_CM2[cell]
+    j = test_cell["current_density_mA_cm2"]
+    j = DEFAULT_CURRENT_DENSITY_MA_CM2[cell] if j is None else j
     n = cycles or DEFAULT_TEST_CYCLES[cell]
     combined = prepare(strategies) if strategies else None
     parameters = coin_cell_overrides(combined, j)

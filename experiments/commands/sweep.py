@@ -106,6 +106,8 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
         "charge_rates_C": parse_float_list(charge_rates, "--charge-rate"),
     }
     strategy_names = [s.strip() for s in strategies.split(",")]
+    if any(not name for name in strategy_names):  # an empty item is a typo, not "none"
+        raise InputError(f"--strategy: empty name in {strategies!r} (use NAME,NAME or none)")
     from twin.experiments.sweep import SweepError, expand_grid, run_sweep, table_format
 
     try:
