@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from twin.experiments.lifecycle import interrupted_exit, signals_as_interrupts
 from twin.experiments.preflight import check_outputs
 from twin.files import write_atomic
 
@@ -99,8 +100,9 @@ def handle_errors(func: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             check_outputs(kwargs)  # before any work: a result is never lost to an unwritable --out
-            return func(*args, **kwargs)
-        except click.ClickException:
+            with signals_as_interrupts():  # SIGTERM unwinds like Ctrl-C: journals and runs closed
+                return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit):
             raise
         except ValueError as err:
             # Our own ValueErrors (DesignError, ProtocolError, DataError, RecipeError...)
@@ -108,8 +110,8 @@ def handle_errors(func: Callable) -> Callable:
             if type(err).__module__.startswith(("twin", "calibration", "experiments")):
                 raise InputError(str(err)) from None
             raise click.ClickException(f"{type(err).__name__}: {err}") from None
-        except KeyboardInterrupt:
-            raise click.Abort() from None
+        except KeyboardInterrupt as err:
+            raise interrupted_exit(err) from None
         except OSError as err:  # an output file or folder that cannot be written
             where = f" {err.filename}" if err.filename else ""
             raise click.ClickException(f"cannot write{where}: {err.strerror or err}") from None

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from twin.experiments.sweep_guard import check_columns, refuse_foreign_rows
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -459,6 +461,9 @@ def _worker_init() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     warnings.simplefilter("ignore")
+    from twin.calibration.safety import die_with_parent
+
+    die_with_parent()  # kill -9 of the sweep ends its workers too
 
 
 def default_workers() -> int:
@@ -673,6 +678,7 @@ def load_finished(out: Path) -> dict[str, dict[str, Any]]:
         if KEY_COLUMN not in table.columns:
             raise SweepError(f"output {out} exists and is not a twin sweep table (no {KEY_COLUMN} "
                              "column); remove it or choose another --out")
+        check_columns(table.columns, f"output {out}")
         for record in table.to_dict(orient="records"):
             done[str(record[KEY_COLUMN])] = _normalise_row(record)
     journal = journal_path(out)
@@ -683,6 +689,7 @@ def load_finished(out: Path) -> dict[str, dict[str, Any]]:
             except json.JSONDecodeError:
                 continue
             if isinstance(record, dict) and KEY_COLUMN in record:
+                check_columns(record, f"journal {journal}")
                 done[str(record[KEY_COLUMN])] = _normalise_row(record)
     return done
 
@@ -735,10 +742,14 @@ def run_sweep(
     workers: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    overwrite: bool = False,
 ) -> SweepResult:
     """Predict every case not already in `out` or its journal, then write the table
     (one row per case, in grid order) atomically and drop the journal. The table
     holds this grid only: rows of other designs in an earlier `out` are not kept.
+
+    Finished rows of another sweep in `out` or its journal are never dropped silently:
+    the run is refused, naming the difference, unless `overwrite`.
 
     `on_start(done, total)` is told how many cases are reused before any work starts;
     `progress(1)` after each finished case."""
@@ -751,6 +762,12 @@ def run_sweep(
     with Journal(journal_path(out)) as journal:
         finished = load_finished(out)
         done = {key: finished[key] for key in keys if key in finished}
+        foreign = [row for key, row in finished.items() if key not in done]
+        if foreign and not overwrite:
+            journal_only = not out.exists()
+            if journal.path.stat().st_size == 0:
+                journal.path.unlink(missing_ok=True)
+            refuse_foreign_rows(str(out), foreign, [case_inputs(c, settings) for c in cases], journal_only)
         pending = [case for case, key in zip(cases, keys) if key not in done]
         try:
             check_strategies_supported(pending)

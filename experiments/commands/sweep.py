@@ -84,12 +84,16 @@ def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Result table, .csv or .parquet. Rerunning with the same file resumes: "
                    "finished designs are not recomputed.")
+@click.option("--overwrite", is_flag=True, default=False,
+              help="Replace rows of another sweep (other grid or settings) in --out; without it such a "
+                   "rerun is refused and nothing is lost.")
 @plot_option("Draw a cycle-life heatmap (N:P by areal capacity, one panel per other axis value).")
 @handle_errors
 def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_rates: str,
         strategies: str, discharge_rate: float, cathode: str, temperature: float, max_cycles: int,
         eol: float, cell_model: str, mode: str | None, assignments: tuple[str, ...],
-        stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None) -> None:
+        stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None,
+        overwrite: bool = False) -> None:
     """Cycle life of every design on a grid, one row per design, in parallel.
 
     Each grid option takes comma-separated values, e.g.
@@ -138,11 +142,13 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
             advance(done)
 
         try:
-            result = run_sweep(cases, settings, out, workers=workers, on_start=on_start, progress=advance)
-        except KeyboardInterrupt:
-            raise click.ClickException(
-                f"interrupted; finished designs are kept in {out.name}.partial.jsonl: "
-                "rerun the same command to resume") from None
+            result = run_sweep(cases, settings, out, workers=workers, on_start=on_start, progress=advance,
+                               overwrite=overwrite)
+        except KeyboardInterrupt as err:
+            from twin.experiments.lifecycle import interrupted_exit
+
+            raise interrupted_exit(err, f"finished designs are kept in {out.name}.partial.jsonl: "
+                                        "rerun the same command to resume") from None
     click.echo(f"wrote {out}: {len(result.table)} designs ({result.reused} reused, "
                f"{result.computed} computed) in {result.elapsed_s:.1f} s", err=True)
     if result.dropped:
