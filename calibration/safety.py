@@ -56,6 +56,8 @@ def check_sqlite_file(url: str, option: str) -> None:
     if path is None:
         return
     folder = path.absolute().parent
+    if folder.exists() and not folder.is_dir():
+        raise SafetyError(f"{option} {redact(url)}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise SafetyError(f"{option} {redact(url)}: folder {folder} does not exist (create it first)")
     if path.is_dir():
@@ -84,9 +86,9 @@ def check_server(url: str, option: str, timeout_s: float = TRACKING_CONNECT_TIME
         with socket.create_connection((host, port), timeout=timeout_s):
             pass
     except OSError as err:
-        reason = "did not answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
-        raise SafetyError(f"{option} {redact(url)}: the tracking server {reason} "
-                          f"(checked for {timeout_s:g} s)") from None
+        reason = (f"did not answer within {timeout_s:g} s" if isinstance(err, TimeoutError)
+                  else f"cannot be reached ({err.strerror or err})")
+        raise SafetyError(f"{option} {redact(url)}: the tracking server {reason}") from None
 
 
 def check_tracking(tracking_uri: str, experiment_name: str) -> None:

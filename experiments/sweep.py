@@ -673,6 +673,7 @@ def load_finished(out: Path) -> dict[str, dict[str, Any]]:
         try:
             table = read_table(out)
         except Exception as err:  # noqa: BLE001 - any unreadable file gets the same advice
+            err = (str(err).strip().splitlines() or [type(err).__name__])[0]  # one line
             raise SweepError(f"output {out} exists but cannot be read as a sweep table ({err}); "
                              "remove it or choose another --out") from None
         if KEY_COLUMN not in table.columns:
@@ -760,16 +761,14 @@ def run_sweep(
     if len(set(keys)) != len(keys):
         raise SweepError("the grid lists the same design twice")
     with Journal(journal_path(out)) as journal:
-        finished = load_finished(out)
-        done = {key: finished[key] for key in keys if key in finished}
-        foreign = [row for key, row in finished.items() if key not in done]
-        if foreign and not overwrite:
-            journal_only = not out.exists()
-            if journal.path.stat().st_size == 0:
-                journal.path.unlink(missing_ok=True)
-            refuse_foreign_rows(str(out), foreign, [case_inputs(c, settings) for c in cases], journal_only)
-        pending = [case for case, key in zip(cases, keys) if key not in done]
         try:
+            finished = load_finished(out)
+            done = {key: finished[key] for key in keys if key in finished}
+            foreign = [row for key, row in finished.items() if key not in done]
+            if foreign and not overwrite:  # never drop another sweep's finished rows unasked
+                refuse_foreign_rows(str(out), foreign, [case_inputs(c, settings) for c in cases],
+                                    journal_only=not out.exists())
+            pending = [case for case, key in zip(cases, keys) if key not in done]
             check_strategies_supported(pending)
             check_cases(pending, settings)
         except BaseException:
