@@ -179,3 +179,43 @@ def test_refused_input_of_the_design_commands_never_imports_pybamm(tmp_path: Pat
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1]) == []
     assert len(refused_without_tables) >= 80
+
+
+def test_ctrl_c_during_calibrate_fails_the_trial_kills_the_run_and_exits_130(tmp_path: Path) -> None:
+    import numpy as np
+    import optuna
+    import pandas as pd
+    from mlflow.tracking import MlflowClient
+
+    cycles = np.arange(1, 11)
+    pd.DataFrame({"cycle": cycles, "discharge_capacity_mAh": 1.65 * 0.975 ** (cycles - 1)}).to_csv(
+        tmp_path / "cell.csv", index=False)
+    storage, uri = f"sqlite:///{tmp_path / 'studies.db'}", f"sqlite:///{tmp_path / 'mlflow.db'}"
+    process = start_twin(["calibrate", "cell.csv", "--recipe", str(FIXTURES / "tiny_calibration_recipe.toml"),
+                          "--trials", "500", "--storage", storage, "--study", "stopped", "--tracking-uri", uri,
+                          "--seed", "0"], tmp_path)
+    try:
+        def trials_done() -> int:
+            try:
+                study = optuna.load_study(study_name="stopped", storage=storage)
+            except Exception:  # noqa: BLE001 - not created yet
+                return 0
+            return len(study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)))
+
+        wait_for(lambda: trials_done() >= 2 or process.poll() is not None, 240, "two finished trials")
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    errors = [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and errors[0].startswith("Error: interrupted (SIGINT)"), stderr
+    assert "Traceback" not in stderr
+    study = optuna.load_study(study_name="stopped", storage=storage)
+    states = [t.state for t in study.get_trials()]
+    assert optuna.trial.TrialState.RUNNING not in states and states.count(optuna.trial.TrialState.COMPLETE) >= 2
+    client = MlflowClient(uri)
+    parents = client.search_runs([client.get_experiment_by_name("twin-calibration").experiment_id],
+                                 filter_string="tags.`twin.kind` = 'calibration'")
+    assert [run.info.status for run in parents] == ["KILLED"]
