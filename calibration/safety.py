@@ -57,7 +57,7 @@ def check_sqlite_file(url: str, option: str) -> None:
         return
     folder = path.absolute().parent
     if folder.exists() and not folder.is_dir():
-        raise SafetyError(f"{option} {redact(url)}: {folder} is a file, not a folder")
+        raise SafetyError(f"{option} {redact(url)}: cannot write {folder}: a file, not a folder")
     if not folder.is_dir():
         raise SafetyError(f"{option} {redact(url)}: folder {folder} does not exist (create it first)")
     if path.is_dir():

@@ -56,8 +56,10 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 # marked failed and re-run once with the same parameters (none is lost).
 HEARTBEAT_INTERVAL_S = 30
 HEARTBEAT_GRACE_S = 90
-# A study file locked longer than this [s] is named in an error, not waited on for minutes.
-SQLITE_BUSY_TIMEOUT_S = 5
+# SQLite waits this long [s] for another process's write; a study file that stays locked
+# longer than SQLITE_LOCK_WAIT_S when it opens is named in an error, not waited on for minutes.
+SQLITE_BUSY_TIMEOUT_S = 10
+SQLITE_LOCK_WAIT_S = 20
 STORAGE_OPEN_ATTEMPTS = 6
 # Local polish: population of the warm-started CMA-ES (small: a few generations fit).
 POLISH_POPULATION = 4
@@ -114,8 +116,9 @@ def make_storage(url: str | None) -> optuna.storages.BaseStorage | None:
 
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
-        engine_kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+        engine_kwargs = {"connect_args": {"timeout": min(SQLITE_BUSY_TIMEOUT_S, SQLITE_LOCK_WAIT_S)}}
     error: Exception | None = None
+    start = time.monotonic()
     # Workers starting together on a new database race to create its tables: the
     # loser sees a lock or a duplicate row, waits and opens the tables the winner made.
     for attempt in range(STORAGE_OPEN_ATTEMPTS):
@@ -131,10 +134,13 @@ def make_storage(url: str | None) -> optuna.storages.BaseStorage | None:
                 error = err
                 break  # a malformed URL or a missing driver: waiting does not help
             except Exception as err:  # noqa: BLE001
-                if "database is locked" in str(err):  # busy timeout passed: say who holds what
-                    raise CalibrationError(sqlite_locked_message(url, SQLITE_BUSY_TIMEOUT_S)) from None
+                waited = time.monotonic() - start
+                if "database is locked" in str(err) and waited >= SQLITE_LOCK_WAIT_S:  # say who holds what
+                    raise CalibrationError(sqlite_locked_message(url, round(waited))) from None
                 error = err
         time.sleep(0.2 * (attempt + 1) + random.random() * 0.2)
+    if error is not None and "database is locked" in str(error):
+        raise CalibrationError(sqlite_locked_message(url, round(time.monotonic() - start)))
     raise CalibrationError(storage_message(url, error))
 
 

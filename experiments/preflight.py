@@ -23,18 +23,18 @@ def check_output_path(path: Path, option: str) -> None:
     later by the atomic writer, inside that folder)."""
     path = Path(path)
     if path.is_dir():
-        raise OutputPathError(f"{option} {path}: is a folder, not a file")
+        raise OutputPathError(f"{option} {path}: cannot write a folder, not a file")
     if path.exists() and not os.access(path, os.W_OK):
-        raise OutputPathError(f"{option} {path}: the file exists and is not writable")
+        raise OutputPathError(f"{option} {path}: cannot write the existing file: permission denied")
     parent = path.absolute().parent
     while not parent.exists():
         if parent.parent == parent:
             break
         parent = parent.parent
     if not parent.is_dir():
-        raise OutputPathError(f"{option} {path}: {parent} is a file, not a folder")
+        raise OutputPathError(f"{option} {path}: cannot write {parent}: a file, not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputPathError(f"{option} {path}: folder {parent} is not writable")
+        raise OutputPathError(f"{option} {path}: cannot write folder {parent}: permission denied")
 
 
 def check_outputs(arguments: Mapping[str, Any]) -> None:

@@ -219,3 +219,27 @@ def test_ctrl_c_during_calibrate_fails_the_trial_kills_the_run_and_exits_130(tmp
     parents = client.search_runs([client.get_experiment_by_name("twin-calibration").experiment_id],
                                  filter_string="tags.`twin.kind` = 'calibration'")
     assert [run.info.status for run in parents] == ["KILLED"]
+
+
+def test_a_locked_study_file_is_named_within_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from twin.calibration import study
+
+    monkeypatch.setattr(study, "SQLITE_BUSY_TIMEOUT_S", 0.5)  # the real waits are 10 s / 20 s
+    monkeypatch.setattr(study, "SQLITE_LOCK_WAIT_S", 1.0)
+    monkeypatch.chdir(tmp_path)
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        start = time.monotonic()
+        result = CliRunner().invoke(main, ["calibrate", str(FIXTURES / "anode_free_cu_lfp_subset.csv"), "--cell",
+                                           "AF00", "--storage", "sqlite:///locked.db", "--no-tracking"])
+        elapsed = time.monotonic() - start
+    finally:
+        holder.close()
+    assert result.exit_code == 2, result.output
+    assert ("Error: --storage: study file locked.db is locked by another process (waited "
+            in result.stderr), result.stderr
+    assert elapsed < 30
