@@ -20,10 +20,12 @@ same trials. Worker k of a parallel run uses seed + k.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
 import multiprocessing
 import random
+import signal
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +48,7 @@ from twin.calibration.objective import (
 )
 from twin.calibration.prior import PopulationPrior, prior_covariates, prior_summary
 from twin.calibration.quality import fit_quality, quality_notes
+from twin.calibration.safety import die_with_parent, redact, redact_url, sqlite_locked_message
 from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from twin.calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
@@ -58,7 +61,10 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 # marked failed and re-run once with the same parameters (none is lost).
 HEARTBEAT_INTERVAL_S = 30
 HEARTBEAT_GRACE_S = 90
-SQLITE_BUSY_TIMEOUT_S = 60
+# SQLite waits this long [s] for another process's write; a study file that stays locked
+# longer than SQLITE_LOCK_WAIT_S when it opens is named in an error, not waited on for minutes.
+SQLITE_BUSY_TIMEOUT_S = 10
+SQLITE_LOCK_WAIT_S = 20
 STORAGE_OPEN_ATTEMPTS = 6
 # Local polish: population of the warm-started CMA-ES (small: a few generations fit).
 POLISH_POPULATION = 4
@@ -111,8 +117,9 @@ def make_storage(url: str | None) -> optuna.storages.BaseStorage | None:
 
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
-        engine_kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+        engine_kwargs = {"connect_args": {"timeout": min(SQLITE_BUSY_TIMEOUT_S, SQLITE_LOCK_WAIT_S)}}
     error: Exception | None = None
+    start = time.monotonic()
     # Workers starting together on a new database race to create its tables: the
     # loser sees a lock or a duplicate row, waits and opens the tables the winner made.
     for attempt in range(STORAGE_OPEN_ATTEMPTS):
@@ -127,16 +134,21 @@ def make_storage(url: str | None) -> optuna.storages.BaseStorage | None:
             except (ArgumentError, NoSuchModuleError, ImportError) as err:
                 error = err
                 break  # a malformed URL or a missing driver: waiting does not help
-            except Exception as err:  # noqa: BLE001 - sqlalchemy raises many kinds for a bad URL
+            except Exception as err:  # noqa: BLE001
+                waited = time.monotonic() - start
+                if "database is locked" in str(err) and waited >= SQLITE_LOCK_WAIT_S:  # say who holds what
+                    raise CalibrationError(sqlite_locked_message(url, round(waited))) from None
                 error = err
         time.sleep(0.2 * (attempt + 1) + random.random() * 0.2)
+    if error is not None and "database is locked" in str(error):
+        raise CalibrationError(sqlite_locked_message(url, round(time.monotonic() - start)))
     raise CalibrationError(storage_message(url, error))
 
 
 def storage_message(url: str, error: BaseException | None) -> str:
     """One line naming the option, the URL and the first line of the cause."""
     cause = (str(error).strip().splitlines() or [type(error).__name__])[0] if error is not None else ""
-    return f"--storage {url!r} is not a database URL optuna can open: {cause}"
+    return redact(f"--storage {url!r} is not a database URL optuna can open: {cause}")
 
 
 def make_sampler(name: str, seed: int | None, startup_trials: int) -> optuna.samplers.BaseSampler:
@@ -198,9 +210,42 @@ IDENTITY_KEYS = ("dataset_sha256", "cell_id", "fit_cycles", "recipe")
 
 
 def study_identity(data: CycleData, recipe: Recipe, fit_cycles: int | None) -> dict[str, Any]:
-    """The data, cell, fit window and recipe a study fits (stored in its user_attrs)."""
+    """The data, cell, fit window and recipe a study fits (stored in its user_attrs);
+    the recipe by its content (recipe_identity), so an edited recipe of the same file
+    name is another recipe."""
+    content, digest = recipe_identity(recipe)
     return {"dataset_sha256": data.sha256, "data_file": data.source, "cell_id": data.cell_id,
-            "fit_cycles": fit_cycles, "recipe": recipe.source or recipe.name}
+            "fit_cycles": fit_cycles, "recipe": recipe.source or recipe.name,
+            "recipe_sha256": digest, "recipe_content": content}
+
+
+# Recipe entries that set how long a search runs, not what it fits: editable on resume.
+RECIPE_BUDGET_KEYS = ("trials",)
+
+
+def recipe_identity(recipe: Recipe) -> tuple[str, str]:
+    """(canonical JSON of what the recipe fits, its sha256): design, protocol, model,
+    fixed values, search space and fit settings except the trial budget; not its name."""
+    import hashlib
+    import json
+
+    content = recipe.to_dict()
+    content.pop("name", None)
+    content["fit"] = {k: v for k, v in content["fit"].items() if k not in RECIPE_BUDGET_KEYS}
+    text = json.dumps(content, sort_keys=True, default=str)
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+def recipe_changes(stored: str | None, current: str) -> list[str]:
+    """Top-level recipe sections ('design', 'space', ...) that differ."""
+    import json
+
+    try:
+        before = json.loads(stored) if stored else {}
+    except ValueError:
+        before = {}
+    after = json.loads(current)
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
 def _describe(key: str, values: Mapping[str, Any]) -> str:
@@ -222,9 +267,20 @@ def check_study_identity(study: optuna.Study, identity: Mapping[str, Any]) -> No
         for key, value in identity.items():
             study.set_user_attr(key, value)
         return
+    if "recipe_sha256" not in stored:  # a study from before recipes were hashed: adopt this one
+        for key in ("recipe_sha256", "recipe_content"):
+            study.set_user_attr(key, identity.get(key))
+        stored = {**stored, "recipe_sha256": identity.get("recipe_sha256"),
+                  "recipe_content": identity.get("recipe_content")}
     # only the keys already recorded: a worker that created the study a moment ago may
     # still be writing the rest (seen with two workers on PostgreSQL)
     differs = [key for key in IDENTITY_KEYS if key in stored and stored[key] != identity.get(key)]
+    if not differs and stored.get("recipe_sha256") != identity.get("recipe_sha256"):
+        changed = recipe_changes(stored.get("recipe_content"), identity["recipe_content"])
+        raise CalibrationError(
+            f"study {study.study_name!r} was fitted with another version of recipe {identity.get('recipe')} "
+            f"(changed: {', '.join(changed) or 'content'}; sha256 {str(stored.get('recipe_sha256'))[:12]} -> "
+            f"{str(identity.get('recipe_sha256'))[:12]}): use another --study name")
     if differs:
         was = f"{stored.get('data_file')}" + (f" cell {stored['cell_id']}" if stored.get("cell_id") else "")
         was += f" ({_describe('fit_cycles', stored)}, {_describe('recipe', stored)})"
@@ -328,9 +384,20 @@ def _worker(spec: ObjectiveSpec, settings: StudySettings, study_name: str, targe
             seed_offset: int) -> None:
     """One worker process of a parallel calibration."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    die_with_parent()  # a killed calibration leaves no worker running its study
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent ends the workers, no traceback each
     study = open_study(settings, study_name, spec.recipe.space, spec.recipe, seed_offset)
     seed = None if settings.seed is None else settings.seed + seed_offset
     _optimize(study, spec, target_trials, settings.timeout_s, (), settings.sampler or spec.recipe.fit.sampler, seed)
+
+
+def fail_running_trials(study: optuna.Study) -> int:
+    """Mark the study's RUNNING trials FAILED (their workers were stopped); returns how many."""
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    for trial in running:
+        with contextlib.suppress(Exception):  # another process may have finished it meanwhile
+            study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+    return len(running)
 
 
 def run_study(spec: ObjectiveSpec, settings: StudySettings, study_name: str,
@@ -358,6 +425,9 @@ def run_study(spec: ObjectiveSpec, settings: StudySettings, study_name: str,
     except BaseException:
         for worker in workers:
             worker.terminate()
+        for worker in workers:
+            worker.join(timeout=10)
+        fail_running_trials(study)  # the trials the workers were running will never finish
         raise
     failed = [w.exitcode for w in workers if w.exitcode != 0]
     if failed:
@@ -437,7 +507,7 @@ def _tags(data: CycleData, recipe: Recipe, study_name: str, settings: StudySetti
     tags = {
         "dataset_sha256": data.sha256, "data_file": data.source, "cell_id": data.cell_id or "",
         "recipe": recipe.source or recipe.name, "cell_type": recipe.cell_type, "study": study_name,
-        "storage": settings.storage or "in-memory", "code_version": version["version"],
+        "storage": redact_url(settings.storage) or "in-memory", "code_version": version["version"],
         "twin_version": version["version"], "pybamm_version": version["pybamm"],
         "python_version": version["python"],
     }
@@ -492,6 +562,7 @@ def check_calibration(data: CycleData, recipe: Recipe, fit_cycles: int | None, s
     """Everything :func:`calibrate` checks before it runs (data split, recipe, storage
     URL, an existing study's data): for a CLI to fail before it opens a tracker."""
     _prepare(data, recipe, fit_cycles)
+    check_warm_start(settings.warm_start, recipe)
     if settings.study_name is not None:
         existing_trials(settings, settings.study_name, study_identity(data, recipe, fit_cycles))
     else:
@@ -539,13 +610,13 @@ def calibrate(
             notes.append("every trial failed to solve: the best 'fit' is a penalty value")
         result = CalibrationResult(
             best_params=dict(best.params), loss=float(best.value), best_trial=best.number, study=study_name,
-            storage=settings.storage, mlflow_run_id=run_id, forecast=forecast,
+            storage=redact_url(settings.storage), mlflow_run_id=run_id, forecast=forecast,
             trials=len(finished_trials(study)), fit_cycles=fit_cycles, fitted_points=len(twin_target.cycles),
             data={"source": data.source, "cell_id": data.cell_id, "sha256": data.sha256,
                   "normalization": data.meta.get("normalization"), "last_cycle": int(data.cycle_numbers.max())},
             design=model.cell_design(best.params).to_dict(), protocol=protocol.to_dict(),
             recipe=recipe.source or recipe.name, capacity_scale=float(best.user_attrs.get("capacity_scale", 1.0)),
-            tracking_uri=tracker.tracking_uri if tracker is not None else None, notes=notes,
+            tracking_uri=redact_url(tracker.tracking_uri) if tracker is not None else None, notes=notes,
             fit_quality=quality, prior=prior_summary(prior),
         )
         if tracker is not None:
@@ -626,6 +697,18 @@ def get_parameter_values():
     flat["citations"] = {citations!r}
     return flat
 '''
+
+
+def check_warm_start(warm_start: Mapping[str, Any] | None, recipe: Recipe) -> None:
+    """A warm start naming a parameter the recipe does not fit is a mistake (another
+    recipe's fit, a typo): refused, never silently ignored."""
+    if not warm_start:
+        return
+    known = [*recipe.space.parameter_names, *(c.field for c in recipe.space.design_choices)]
+    unknown = sorted(set(warm_start) - set(known))
+    if unknown:
+        raise CalibrationError(f"--warm-start: {unknown[0]!r} is not a parameter recipe {recipe.name} fits "
+                               f"(it fits: {', '.join(known)})")
 
 
 def load_warm_start(path: str | Path) -> dict[str, Any]:

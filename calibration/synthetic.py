@@ -26,6 +26,7 @@ import pandas as pd
 from twin.calibration.data import per_cycle_capacities, write_bdf_csv, write_cycle_summary_csv
 from twin.design import CellDesign
 from twin.errors import TwinInputError
+from twin.invariants import check_cycles
 from twin.protocol import Protocol
 from twin.simulation import CellSimulator
 
@@ -96,6 +97,7 @@ def simulate_dataset(
     parameters = {k: float(v) for k, v in (parameters or {}).items()}
     simulator = CellSimulator(design, protocol, cell_model, options, parameters)
     run = simulator.run(cycles, keep_time_series=True)
+    check_cycles(run.summary)  # never a dataset of unphysical cycles
     series = run.time_series
     if series is None or series.empty:
         raise SyntheticDataError("the twin produced no time series: " + run.message)

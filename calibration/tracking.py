@@ -34,17 +34,13 @@ from typing import Any
 
 import optuna
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+from twin.calibration.safety import DEFAULT_TRACKING_URI, redact, resolve_tracking_uri  # noqa: F401 - importable from here as before
+
 DEFAULT_EXPERIMENT = "twin-calibration"
 TAG_PREFIX = "twin."
 # MLflow keys allow letters, digits, _ - . / space and colon only.
 _KEY_FORBIDDEN = re.compile(r"[^\w\-./ :]")
 _UNIT = re.compile(r"\s*\[([^\]]*)\]\s*$")
-
-
-def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
-    """The argument, else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db."""
-    return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
 def mlflow_key(name: str) -> str:
@@ -104,11 +100,12 @@ class CalibrationTracker:
             from twin.errors import CalibrationError
 
             cause = (str(err).strip().splitlines() or [type(err).__name__])[0].strip()
-            raise CalibrationError(f"--tracking-uri {self.tracking_uri!r} is not a tracking URI MLflow can "
-                                   f"open: {cause}") from None
+            raise CalibrationError(redact(f"--tracking-uri {self.tracking_uri!r} is not a tracking URI MLflow "
+                                          f"can open: {cause}")) from None
         self.experiment_name = experiment_name
         self.run_id: str | None = None
         self.logged_trials: set[int] = set()
+        self.study_name = ""
 
     def start(self, run_name: str, tags: Mapping[str, Any], params: Mapping[str, Any]) -> str:
         """Open the parent run; returns its id."""
@@ -117,8 +114,33 @@ class CalibrationTracker:
             tags={f"{TAG_PREFIX}{k}": str(v) for k, v in tags.items()} | {"twin.kind": "calibration"},
         )
         self.run_id = run.info.run_id
+        self.study_name = str(tags.get("study", run_name))
         self.log_params(params)
+        self.close_stale_runs()
+        self.logged_trials |= self.trials_logged_before()
         return self.run_id
+
+    def _study_runs(self, kind: str, extra: str = "") -> list[Any]:
+        """Runs of this experiment of `kind` ("calibration" or "trial") for this study."""
+        name = self.study_name.replace("'", "\\'")
+        return self.client.search_runs(
+            [self.experiment_id], max_results=50_000,
+            filter_string=f"tags.`twin.kind` = '{kind}' AND tags.`twin.study` = '{name}'{extra}")
+
+    def close_stale_runs(self) -> int:
+        """Parent runs of this study left RUNNING by a killed calibration are marked
+        KILLED (a resumed calibration is the proof they will never finish)."""
+        stale = [r for r in self._study_runs("calibration", " AND attributes.status = 'RUNNING'")
+                 if r.info.run_id != self.run_id]
+        for run in stale:
+            self.client.set_terminated(run.info.run_id, status="KILLED")
+        return len(stale)
+
+    def trials_logged_before(self) -> set[int]:
+        """Trial numbers of this study an earlier calibration already logged: a resumed
+        calibration does not log them again."""
+        return {int(r.data.tags["twin.trial_number"]) for r in self._study_runs("trial")
+                if r.data.tags.get("twin.trial_number", "").isdigit()}
 
     def log_params(self, params: Mapping[str, Any], run_id: str | None = None) -> None:
         from mlflow.entities import Param
@@ -146,6 +168,7 @@ class CalibrationTracker:
             self.experiment_id, run_name=f"trial-{trial.number}",
             tags={"mlflow.parentRunId": self._run(), "twin.kind": "trial",
                   "twin.trial_number": str(trial.number), "twin.trial_state": trial.state.name,
+                  "twin.study": getattr(self, "study_name", ""),
                   "twin.trial_origin": origin},
         )
         stamp = _now_ms()

@@ -131,6 +131,9 @@ def _worker_init() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     warnings.simplefilter("ignore")
+    from twin.calibration.safety import die_with_parent
+
+    die_with_parent()  # kill -9 of the parent ends its workers too
 
 
 def default_workers() -> int:

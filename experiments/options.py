@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from twin.experiments.lifecycle import interrupted_exit, signals_as_interrupts
 from twin.files import OutputPathError, resolve_output_path, write_atomic
 
 FORMATS = ("table", "json", "csv")
@@ -75,8 +76,9 @@ class OutputPath(click.ParamType):
         path = Path(value)
         try:
             resolve_output_path(path)
-        except OutputPathError as err:
-            self.fail(str(err), param, ctx)
+        except OutputPathError as err:  # one line, exit 2, before any work
+            option = param.opts[0] if param is not None and param.opts else "output"
+            raise InputError(f"{option}: {err}") from None
         return path
 
 
@@ -146,8 +148,9 @@ def handle_errors(func: Callable) -> Callable:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
-        except click.ClickException:
+            with signals_as_interrupts():  # SIGTERM unwinds like Ctrl-C: journals and runs closed
+                return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit):
             raise
         except TwinInputError as err:
             raise InputError(cli_message(err)) from None
@@ -155,8 +158,8 @@ def handle_errors(func: Callable) -> Callable:
             raise click.ClickException(f"{type(err).__name__}: {cli_message(err)}") from None
         except ValueError as err:  # from a library: a failure, not a usage error
             raise click.ClickException(f"{type(err).__name__}: {err}") from None
-        except KeyboardInterrupt:
-            raise click.Abort() from None
+        except KeyboardInterrupt as err:
+            raise interrupted_exit(err) from None
         except OSError as err:  # an output file or folder that cannot be written
             where = f" {err.filename}" if err.filename else ""
             raise click.ClickException(f"cannot write{where}: {err.strerror or err}") from None
@@ -243,14 +246,15 @@ def plot_option(help_text: str) -> Callable[[Callable], Callable]:
                         default=None, callback=check, metavar="FILE.png", help=help_text)
 
 
-def load_strategies(names: tuple[str, ...] | list[str], files: tuple[Path, ...] | list[Path]) -> list[Any]:
+def load_strategies(names: tuple[str, ...] | list[str], files: tuple[Path, ...] | list[Path],
+                    replace_presets: bool = False) -> list[Any]:
     """Strategy names (presets, or names defined in `files`) and TOML files -> validated
     twin.strategies.Strategy objects; a bad name or file is a one-line InputError."""
     from twin.strategies import parse_strategy_spec, resolve
 
     try:
         items = [name for spec in names for name in parse_strategy_spec(spec)]
-        return resolve(items, files)
+        return resolve(items, files, replace_presets=replace_presets)
     except ValueError as err:
         raise InputError(str(err)) from None
 
@@ -261,9 +265,14 @@ def strategy_options(func: Callable) -> Callable:
 
     @wraps(func)
     def wrapper(*args: Any, strategy_names: tuple[str, ...] = (), strategy_files: tuple[Path, ...] = (),
-                **kwargs: Any) -> Any:
-        strategies = load_strategies(strategy_names, strategy_files) if strategy_names or strategy_files else []
+                replace_preset: bool = False, **kwargs: Any) -> Any:
+        strategies = (load_strategies(strategy_names, strategy_files, replace_preset)
+                      if strategy_names or strategy_files else [])
         return func(*args, strategies=strategies, **kwargs)
+
+    wrapper = click.option(
+        "--replace-preset", "replace_preset", is_flag=True, default=False,
+        help="Let a --strategy-file whose name is a preset's replace that preset.")(wrapper)
 
     wrapper = click.option(
         "--strategy-file", "strategy_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -292,6 +301,8 @@ def cell_options(func: Callable) -> Callable:
                             ("--cutoff", cutoff), ("--overpotential-limit", overpotential_limit),
                             ("--foil-thickness", foil_thickness)):
             finite(value, name)
+        if current_density is not None and current_density <= 0:  # zero never means "the default"
+            raise InputError(f"--current-density must be greater than zero, got {current_density:g}")
         test_cell = {"cell": cell, "current_density_mA_cm2": current_density, "capacity_mAh_cm2": test_capacity,
                      "ce_protocol": ce_protocol, "cutoff_V": cutoff, "overpotential_limit_V": overpotential_limit,
                      "foil_thickness_um": foil_thickness}

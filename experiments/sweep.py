@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from twin.errors import TwinInputError, solver_failure_types
 from twin.experiments.engine import default_workers, map_cases, map_unordered
+from twin.experiments.sweep_guard import check_columns, refuse_foreign_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -638,11 +639,13 @@ def load_finished(out: Path) -> dict[str, dict[str, Any]]:
         try:
             table = read_table(out)
         except Exception as err:  # noqa: BLE001 - any unreadable file gets the same advice
+            err = (str(err).strip().splitlines() or [type(err).__name__])[0]  # one line
             raise SweepError(f"output {out} exists but cannot be read as a sweep table ({err}); "
                              "remove it or choose another --out") from None
         if KEY_COLUMN not in table.columns:
             raise SweepError(f"output {out} exists and is not a twin sweep table (no {KEY_COLUMN} "
                              "column); remove it or choose another --out")
+        check_columns(table.columns, f"output {out}")
         for record in table.to_dict(orient="records"):
             done[str(record[KEY_COLUMN])] = _normalise_row(record)
     journal = journal_path(out)
@@ -653,6 +656,7 @@ def load_finished(out: Path) -> dict[str, dict[str, Any]]:
             except json.JSONDecodeError:
                 continue
             if isinstance(record, dict) and KEY_COLUMN in record:
+                check_columns(record, f"journal {journal}")
                 done[str(record[KEY_COLUMN])] = _normalise_row(record)
     return done
 
@@ -709,10 +713,14 @@ def run_sweep(
     progress: Callable[[int], None] | None = None,
     curves: Path | None = None,
     scheduler: str | None = None,
+    overwrite: bool = False,
 ) -> SweepResult:
     """Predict every case not already in `out` or its journal, then write the table
     (one row per case, in grid order) atomically and drop the journal. The table
     holds this grid only: rows of other designs in an earlier `out` are not kept.
+
+    Finished rows of another sweep in `out` or its journal are never dropped silently:
+    the run is refused, naming the difference, unless `overwrite`.
 
     `on_start(done, total)` is told how many cases are reused before any work starts;
     `progress(1)` after each finished case. `scheduler`: a Dask scheduler address to
@@ -727,14 +735,18 @@ def run_sweep(
     if len(set(keys)) != len(keys):
         raise SweepError("the grid lists the same design twice")
     with Journal(journal_path(out)) as journal:
-        finished = load_finished(out)
-        done = {key: finished[key] for key in keys if key in finished}
-        earlier_curves: dict[str, Any] = {}
-        if curves is not None:  # a design without its curve (earlier run without --curves) is recomputed
-            earlier_curves = read_curves_by_key(curves)
-            done = {k: row for k, row in done.items() if CURVE_KEY in row or k in earlier_curves}
-        pending = [case for case, key in zip(cases, keys) if key not in done]
         try:
+            finished = load_finished(out)
+            done = {key: finished[key] for key in keys if key in finished}
+            foreign = [row for key, row in finished.items() if key not in done]
+            if foreign and not overwrite:  # never drop another sweep's finished rows unasked
+                refuse_foreign_rows(str(out), foreign, [case_inputs(c, settings) for c in cases],
+                                    journal_only=not out.exists())
+            earlier_curves: dict[str, Any] = {}
+            if curves is not None:  # a design without its curve (earlier run without --curves) is recomputed
+                earlier_curves = read_curves_by_key(curves)
+                done = {k: row for k, row in done.items() if CURVE_KEY in row or k in earlier_curves}
+            pending = [case for case, key in zip(cases, keys) if key not in done]
             check_strategies_supported(pending)
             check_cases(pending, settings)
         except BaseException:

@@ -32,7 +32,7 @@ class FieldSpec:
     check
         The rule (and so the message) `validate_fields` applies: "number" (finite, not
         negative, within the range; zero only if `allow_zero`), "positive" (above zero,
-        at most `maximum`), "minutes" (zero or more), "count" (a whole number within the
+        at most `maximum`), "minutes" (zero or more, at most `maximum`), "count" (a whole number within the
         range), "choice" (one of `choices`), "range" (a number within the range),
         "optional-range" (None or a number within the range), "none" (checked elsewhere).
     flag
@@ -118,6 +118,8 @@ def check_value(name: str, value: Any, spec: FieldSpec, fail: Callable[[str, str
     elif spec.check == "minutes":
         if not _is_number(value) or not math.isfinite(value) or value < 0:
             raise fail(name, f"must be zero or a positive number of minutes, got {value!r}")
+        if spec.maximum is not None and value > spec.maximum:
+            raise fail(name, f"must be at most {spec.maximum:g} minutes, got {value!r}")
     elif spec.check == "count":
         if not isinstance(value, int) or isinstance(value, bool) or value < lo:
             raise fail(name, f"must be a whole number of at least {lo}, got {value!r}")

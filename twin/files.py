@@ -51,7 +51,8 @@ def resolve_output_path(path: str | os.PathLike) -> Path:
     """The regular file a write to `path` will replace (or create), after the checks.
 
     Follows a symlink to its target. Raises :class:`OutputPathError` for a target that
-    is not a regular file, a dangling symlink or a missing parent folder.
+    is not a regular file, a dangling symlink, a missing parent folder or a place
+    without write permission.
     """
     path = Path(path)
     target = path
@@ -70,6 +71,10 @@ def resolve_output_path(path: str | os.PathLike) -> Path:
     if not parent.is_dir():
         what = "does not exist" if not parent.exists() else "is not a folder"
         raise OutputPathError(f"cannot write {path}: folder {parent} {what} (create it first)")
+    if mode is not None and not os.access(target, os.W_OK):
+        raise OutputPathError(f"cannot write {path}: the existing file is not writable (permission denied)")
+    if not os.access(parent, os.W_OK | os.X_OK):  # the temporary file is made beside the target
+        raise OutputPathError(f"cannot write {path}: folder {parent} is not writable (permission denied)")
     return target
 
 

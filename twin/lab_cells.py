@@ -73,7 +73,10 @@ def run_lab_cell(
         raise TestCellError("cell", f"unknown lab cell {cell!r} (legal values: {', '.join(LAB_CELLS)})")
     if ce_protocol not in CE_PROTOCOLS:
         raise TestCellError("ce_protocol", f"unknown protocol {ce_protocol!r} (legal values: {', '.join(CE_PROTOCOLS)})")
-    j = current_density_mA_cm2 or DEFAULT_CURRENT_DENSITY_MA_CM2[cell]
+    if current_density_mA_cm2 is not None and not current_density_mA_cm2 > 0:  # zero never means "default"
+        raise TestCellError("current_density_mA_cm2",
+                            f"current density must be > 0 mA/cm2, got {current_density_mA_cm2!r}")
+    j = DEFAULT_CURRENT_DENSITY_MA_CM2[cell] if current_density_mA_cm2 is None else current_density_mA_cm2
     combined = prepare(strategies) if strategies else None
     parameters = coin_cell_overrides(combined, j)
     q = capacity_mAh_cm2

@@ -13,6 +13,9 @@ DEFAULT_VOLTAGE_WINDOW_V: dict[str, tuple[float, float]] = {
     "NMC811": (2.8, 4.2),
     "LFP": (2.5, 3.6),
 }
+# Longest rest after a charge or discharge [min]: 10 h, as `twin simulate --rest` allows;
+# longer rests are storage tests, which this protocol does not describe.
+MAX_REST_MIN = 600.0
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,9 @@ class Protocol:
     cv_cutoff_C: float = spec_field(0.05, unit="C", help="End of the CV hold", check="positive",
                                     minimum=0.0, maximum=1.0)
     rest_after_charge_min: float = spec_field(10.0, unit="min", help="Rest after the charge", check="minutes",
-                                              minimum=0.0)
+                                              minimum=0.0, maximum=MAX_REST_MIN)
     rest_after_discharge_min: float = spec_field(10.0, unit="min", help="Rest after the discharge",
-                                                 check="minutes", minimum=0.0)
+                                                 check="minutes", minimum=0.0, maximum=MAX_REST_MIN)
     name: str = spec_field("default", unit="", help="Name of the protocol", check="none")
     # Check-up: every `checkup_every`-th cycle (cycles N, 2N, ...) is a slow CC-CV /
     # CC cycle at `checkup_rate_C`, as labs do to track capacity; 0 = none.

@@ -35,6 +35,7 @@ from twin.end_of_life import (  # noqa: F401 - importable from here as before
 )
 from twin.errors import OptionError, SimulationError
 from twin.fast import RepresentativeCycler
+from twin.invariants import check_cycles
 from twin.protocol import Protocol
 from twin.scenario import Scenario
 from twin.units import MAH_CM2_PER_MOL_M2  # noqa: F401 - importable from here as before
@@ -201,6 +202,7 @@ def predict_scenario(
                                  inputs=scenario.inputs, keep_time_series=keep_time_series)
     verdict = judge_end_of_life(outcome, scenario.design.areal_capacity_mAh_cm2,
                                 dendrite_stop=risk.reason if stop_now else None, extra_notes=scenario.notes)
+    check_cycles(verdict.cycles, f"{mode} mode")  # a reported row that breaks physics is a failure, never a result
     return Prediction(
         design=scenario.design, protocol=scenario.protocol, cell_model=cell_model, eol_fraction=eol_fraction,
         max_cycles=max_cycles, cycles=verdict.cycles, cycle_life=verdict.cycle_life,

@@ -107,6 +107,7 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
     # Read and check everything before any file (study, tracking) is created.
     from twin.calibration.data import read_cycling_data
     from twin.calibration.search_space import load_recipe
+    from twin.calibration.safety import check_places
     from twin.calibration.study import StudySettings, calibrate, check_calibration, load_warm_start, quiet_optuna_logs
 
     cycle_data = read_cycling_data(data, cell_id=cell_id, format=data_format)
@@ -126,6 +127,7 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
         n_jobs=n_jobs, seed=seed, sampler=sampler,
         warm_start=load_warm_start(warm_start) if warm_start is not None else None,
     )
+    check_places(settings.storage, tracking_uri, experiment_name, tracking=not no_tracking)  # before any file
     check_calibration(cycle_data, loaded, fit_cycles, settings)  # recipe names, storage URL, study's data
     tracker = tracking_settings(no_tracking, tracking_uri, experiment_name)
     quiet_optuna_logs()  # a progress bar instead of a log line per trial
@@ -214,6 +216,7 @@ def _number(value: float | None, digits: int = 4) -> str:
 
 def render_table(result: Any) -> str:
     """A summary for people: data, study, loss, parameters, forecast."""
+    from twin.calibration.safety import redact_url
     forecast = result.forecast
     data = result.data
     cell = f" cell {data['cell_id']}" if data.get("cell_id") else ""
@@ -230,7 +233,7 @@ def render_table(result: Any) -> str:
         + (f", data-only RMS {_number(result.fit_quality.get('fit_loss'))}" if result.prior else ""),
     ]
     if result.mlflow_run_id:
-        lines.append(f"mlflow      run {result.mlflow_run_id} at {result.tracking_uri}")
+        lines.append(f"mlflow      run {result.mlflow_run_id} at {redact_url(result.tracking_uri)}")
     lines.append("best parameters")
     width = max((len(k) for k in result.best_params), default=0)
     lines += [f"  {k:<{width}}  {_number(v, 4) if isinstance(v, float) else v}"

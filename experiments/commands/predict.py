@@ -86,6 +86,8 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
                         electrode_area_cm2=electrode_area, layers=layers,
                         separator_thickness_um=separator_thickness)
     protocol = resolve_protocol(protocol_file, charge_rate, discharge_rate)
+    from twin.simulation import predict_cycle_life  # PyBaMM only once the input is valid
+
     with cycle_progress(max_cycles, "cycling") as advance:
         prediction = predict(design, protocol, eol_fraction=eol, max_cycles=max_cycles, cell_model=cell_model,
                              progress=advance, strategies=strategies, mode=mode,

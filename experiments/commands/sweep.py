@@ -107,6 +107,9 @@ def make_settings(max_cycles: int, eol: float, cell_model: str, mode: str | None
 @click.option("--out", type=OUTPUT_PATH, required=True,
               help="Result table, .csv or .parquet. Rerunning with the same file resumes: "
                    "finished designs are not recomputed.")
+@click.option("--overwrite", is_flag=True, default=False,
+              help="Replace rows of another sweep (other grid or settings) in --out; without it such a "
+                   "rerun is refused and nothing is lost.")
 @plot_option("Draw a cycle-life heatmap (N:P by areal capacity, one panel per other axis value).")
 @click.option("--curves", "curves_path", type=OUTPUT_PATH, default=None, metavar="FILE.csv|FILE.parquet",
               help="Also write every design's per-cycle curves in long format (one row per design and cycle).")
@@ -116,7 +119,8 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
         strategies: str, discharge_rate: float, cathode: str, temperature: float, max_cycles: int,
         eol: float, cell_model: str, mode: str | None, assignments: tuple[str, ...],
         stop_on_dendrite_risk: bool, workers: int | None, out: Path, plot_path: Path | None,
-        variations: tuple[str, ...] = (), curves_path: Path | None = None, scheduler: str | None = None) -> None:
+        variations: tuple[str, ...] = (), curves_path: Path | None = None, scheduler: str | None = None,
+        overwrite: bool = False) -> None:
     """Cycle life of every design on a grid, one row per design, in parallel.
 
     Each grid option takes comma-separated values, e.g.
@@ -134,6 +138,8 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
     }
     strategy_names = [s.strip() for s in strategies.split(",")]
     axes = parse_variations(variations)
+    if any(not name for name in strategy_names):  # an empty item is a typo, not "none"
+        raise InputError(f"--strategy: empty name in {strategies!r} (use NAME,NAME or none)")
     from twin.experiments.sweep import SweepError, expand_grid, run_sweep, table_format
 
     try:
@@ -168,11 +174,12 @@ def cli(np_ratios: str, areal_capacities: str, electrolyte_amounts: str, charge_
 
         try:
             result = run_sweep(cases, settings, out, workers=workers, on_start=on_start, progress=advance,
-                               curves=curves_path, scheduler=scheduler)
-        except KeyboardInterrupt:
-            raise click.ClickException(
-                f"interrupted; finished designs are kept in {out.name}.partial.jsonl: "
-                "rerun the same command to resume") from None
+                               curves=curves_path, scheduler=scheduler, overwrite=overwrite)
+        except KeyboardInterrupt as err:
+            from twin.experiments.lifecycle import interrupted_exit
+
+            raise interrupted_exit(err, f"finished designs are kept in {out.name}.partial.jsonl: "
+                                        "rerun the same command to resume") from None
     click.echo(f"wrote {out}: {len(result.table)} designs ({result.reused} reused, "
                f"{result.computed} computed) in {result.elapsed_s:.1f} s", err=True)
     if result.dropped:

@@ -34,10 +34,19 @@ def parse_strategy_spec(spec: str) -> list[str]:
     return names
 
 
-def resolve(items: Iterable[str | Strategy], files: Iterable[str | Path] = ()) -> list[Strategy]:
+def resolve(items: Iterable[str | Strategy], files: Iterable[str | Path] = (),
+            replace_presets: bool = False) -> list[Strategy]:
     """Strategy objects for names (presets or the strategies in `files`) and objects;
-    every strategy loaded from `files` is included too."""
+    every strategy loaded from `files` is included too. A file whose strategy has a
+    preset's name is refused unless `replace_presets` (it would silently change
+    what that name means)."""
     loaded = [load_strategy_file(path) for path in files]
+    if not replace_presets:
+        shadowing = [(s.name, s.origin) for s in loaded if s.name in presets()]
+        if shadowing:
+            name, origin = shadowing[0]
+            raise StrategyError(f"strategy file {origin}: name {name!r} is a preset; rename it or pass "
+                                "--replace-preset to use the file instead of the preset")
     by_name = {s.name: s for s in loaded}
     result: list[Strategy] = []
     for item in items:

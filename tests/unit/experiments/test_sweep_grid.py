@@ -200,7 +200,7 @@ def test_a_different_request_is_not_reused(counted_worker, tmp_path):
     out = tmp_path / "sweep.csv"
     run_sweep(grid(), RunSettings(max_cycles=8), out, workers=1)
     counted_worker.clear()
-    result = run_sweep(grid(), RunSettings(max_cycles=9), out, workers=1)
+    result = run_sweep(grid(), RunSettings(max_cycles=9), out, workers=1, overwrite=True)
     assert result.computed == 24 and len(counted_worker) == 24
     assert result.dropped == 24  # the max_cycles=8 rows are not this sweep's
     assert set(read_table(out)["max_cycles"]) == {9}
