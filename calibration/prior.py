@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from twin.errors import TwinInputError
+
 PRIOR_FORMAT = "twin-population-prior"
 PRIOR_VERSION = 1
 LIFSI = "O=S(=O)(F)[N-]S(=O)(=O)F.[Li+]"
@@ -44,7 +46,7 @@ LIFSI = "O=S(=O)(F)[N-]S(=O)(=O)F.[Li+]"
 KNOWN_COVARIATES = ("log10_electrolyte_uL", "salt_conc_M", "lifsi_only")
 
 
-class PriorError(ValueError):
+class PriorError(TwinInputError):
     """A prior file or fleet that cannot be used (the message names the problem)."""
 
 

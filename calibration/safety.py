@@ -18,6 +18,8 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from twin.errors import TwinInputError
+
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 
@@ -35,7 +37,7 @@ MLFLOW_HTTP_ENVIRONMENT = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQU
 _CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<secret>[^@\s]*)@")
 
 
-class SafetyError(ValueError):
+class SafetyError(TwinInputError):
     """A storage, tracking URI or name refused before any work (message names it)."""
 
 

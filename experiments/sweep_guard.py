@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from twin.errors import TwinInputError
+
 # Columns every sweep row has: its key and everything that determines its result.
 REQUIRED_COLUMNS = (
     "design_key", "cathode", "np_ratio", "areal_capacity_mAh_cm2", "electrolyte_g_per_Ah", "charge_rate_C",
@@ -16,7 +18,7 @@ REQUIRED_COLUMNS = (
 DIFFERENCE_COLUMNS = REQUIRED_COLUMNS[1:]
 
 
-class SweepDataError(ValueError):
+class SweepDataError(TwinInputError):
     """A sweep output or journal that cannot be used as it is (message says why)."""
 
 

@@ -47,7 +47,7 @@ def test_lfp_data_fitted_as_the_default_nmc811_cell_are_refused_in_one_line(tmp_
     result = run(tmp_path, str(data), "--in-memory", "--no-tracking", "--trials", "2")
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
-        "Error: the data charge only to 3.60 V but the NMC811 window 2.8-4.2 V charges to 4.2 V: not a NMC811 "
+        "Error: lfp.csv: 1 problem: the data charge only to 3.60 V but the NMC811 window 2.8-4.2 V charges to 4.2 V: not a NMC811 "
         "cell as stated (give --cathode or a recipe for this chemistry)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lfp.csv"]
 
