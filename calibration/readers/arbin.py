@@ -19,9 +19,8 @@ from twin.calibration.readers.common import (
     BDF_VOLTAGE,
     CycleData,
     DataError,
-    _time_series_to_cycle_data,
-    file_sha256,
     quiet_call,
+    vendor_cycle_data,
     vendor_module,
 )
 
@@ -60,13 +59,4 @@ def read_arbin_res(path: Path, cell_id: str | None = None) -> CycleData:
             BDF_CYCLE_COUNT: raw["Cycle_Index"].to_numpy(dtype=float),
         }
     )
-    return _time_series_to_cycle_data(
-        frame,
-        source=path.name,
-        sha256=file_sha256(path),
-        cell_id=cell_id,
-        meta={"format": "arbin-res", "reader": "galvani"},
-        problems=[],
-        rest_current_A=0.0,
-        drop_rest_only_cycles=True,
-    )
+    return vendor_cycle_data(frame, path, cell_id, {"format": "arbin-res", "reader": "galvani"})

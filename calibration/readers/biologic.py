@@ -25,10 +25,9 @@ from twin.calibration.readers.common import (
     BDF_VOLTAGE,
     CycleData,
     DataError,
-    _time_series_to_cycle_data,
-    file_sha256,
     noise_rest_current_A,
     quiet_call,
+    vendor_cycle_data,
     vendor_module,
 )
 
@@ -73,13 +72,5 @@ def read_biologic_mpr(path: Path, cell_id: str | None = None) -> CycleData:
     )
     if cycle is not None:
         frame[BDF_CYCLE_COUNT] = np.asarray(data[cycle], dtype=float)
-    return _time_series_to_cycle_data(
-        frame,
-        source=path.name,
-        sha256=file_sha256(path),
-        cell_id=cell_id,
-        meta={"format": "biologic-mpr", "reader": "galvani"},
-        problems=[],
-        rest_current_A=noise_rest_current_A(current_A),
-        drop_rest_only_cycles=True,
-    )
+    return vendor_cycle_data(frame, path, cell_id, {"format": "biologic-mpr", "reader": "galvani"},
+                             rest_current_A=noise_rest_current_A(current_A))

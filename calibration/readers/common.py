@@ -817,3 +817,13 @@ def _write_atomically(path: PathLike, write: Callable[[IO[str]], None]) -> Path:
     buffer = io.StringIO(newline="")
     write(buffer)
     return write_atomic(path, buffer.getvalue(), new_file_mode=0o644)
+
+
+def vendor_cycle_data(frame: pd.DataFrame, path: Path, cell_id: str | None, meta: dict[str, Any],
+                      rest_current_A: float = 0.0) -> CycleData:
+    """The per-cycle data of a vendor file's time series `frame` (BDF columns: time [s],
+    voltage [V], current [A], cycle counter if the file has one); a trailing cycle of
+    rest only is dropped, `rest_current_A` is the current still counted as rest."""
+    return _time_series_to_cycle_data(frame, source=path.name, sha256=file_sha256(path), cell_id=cell_id,
+                                      meta=meta, problems=[], rest_current_A=rest_current_A,
+                                      drop_rest_only_cycles=True)

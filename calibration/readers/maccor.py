@@ -29,8 +29,7 @@ from twin.calibration.readers.common import (
     BDF_VOLTAGE,
     CycleData,
     DataError,
-    _time_series_to_cycle_data,
-    file_sha256,
+    vendor_cycle_data,
 )
 
 _DURATION = re.compile(r"^\s*(?:(?P<days>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+):(?P<s>\d+(?:[.,]\d*)?)\s*$")
@@ -108,13 +107,4 @@ def read_maccor_txt(path: Path, cell_id: str | None = None) -> CycleData:
         # A template that never advances Cyc# leaves it constant: detect cycles instead.
         if np.unique(cycles[np.isfinite(cycles)]).size > 1:
             out[BDF_CYCLE_COUNT] = cycles
-    return _time_series_to_cycle_data(
-        out,
-        source=path.name,
-        sha256=file_sha256(path),
-        cell_id=cell_id,
-        meta=meta,
-        problems=[],
-        rest_current_A=0.0,
-        drop_rest_only_cycles=True,
-    )
+    return vendor_cycle_data(out, path, cell_id, meta)

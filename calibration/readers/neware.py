@@ -23,8 +23,8 @@ from twin.calibration.readers.common import (
     _normalize_name,
     _read_csv,
     _time_series_to_cycle_data,
-    file_sha256,
     quiet_call,
+    vendor_cycle_data,
     vendor_module,
 )
 from twin.calibration.readers.maccor import _seconds
@@ -113,13 +113,4 @@ def read_neware_nda(path: Path, cell_id: str | None = None) -> CycleData:
             BDF_CYCLE_COUNT: raw["Cycle"].to_numpy(dtype=float),
         }
     )
-    return _time_series_to_cycle_data(
-        out,
-        source=path.name,
-        sha256=file_sha256(path),
-        cell_id=cell_id,
-        meta={"format": "neware-nda", "reader": "NewareNDA"},
-        problems=[],
-        rest_current_A=0.0,
-        drop_rest_only_cycles=True,
-    )
+    return vendor_cycle_data(out, path, cell_id, {"format": "neware-nda", "reader": "NewareNDA"})
