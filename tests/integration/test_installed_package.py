@@ -3,11 +3,12 @@ clean virtual environment, and every command and the Python API work from a fold
 outside the repository that holds a user's own `calibration/` and `experiments/`
 packages (which must not shadow the installed ones).
 
-Speed: by default the new environment sees the test run's own third-party packages
-through a `.pth` file and the wheel is installed with `--no-deps` (`pip check` then
-confirms the wheel's declared dependencies are met). With TWIN_INSTALL_TEST_DEPENDENCIES=1
-pip installs every dependency from the index into the new environment instead (a few
-minutes). Either way `twin` itself comes only from the wheel.
+By default pip installs the wheel with every dependency into the new environment, as a
+user would (2-5 minutes, from pip's cache when warm). For a quick local check,
+TWIN_INSTALL_TEST_SHARED_DEPENDENCIES=1 lets the new environment see the test run's own
+third-party packages through a `.pth` file and installs the wheel with `--no-deps` (`pip
+check` then confirms the wheel's declared dependencies are met). Either way `twin` itself
+comes only from the wheel.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _install(root: Path) -> dict[str, Path | dict[str, str]]:
     venv = root / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], root, env)
     python, pip = venv / "bin" / "python", [str(venv / "bin" / "python"), "-m", "pip"]
-    if os.environ.get("TWIN_INSTALL_TEST_DEPENDENCIES") == "1":
+    if os.environ.get("TWIN_INSTALL_TEST_SHARED_DEPENDENCIES") != "1":
         _run([*pip, "install", "--quiet", str(wheel)], root, env, 1800)
     else:
         purelib = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
