@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: install demo test test-unit test-integration lint-imports bench calibrate-real clean
+.PHONY: install demo test test-unit test-integration lint-imports bench calibrate-real validate-literature clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 ## Fit and forecast every eligible real anode-free Cu||LFP cell; writes validation/real_cells.*
 calibrate-real: $(STAMP)
 	$(BIN)/python experiments/validate_real_cells.py
+
+## Run the published cases of validation/literature/*.toml; writes validation/literature.*
+validate-literature: $(STAMP)
+	$(BIN)/python experiments/validate_literature.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
