@@ -524,18 +524,15 @@ def scale_dendrite_risk(risk: Any, threshold_factor: float) -> Any:
     `threshold_factor` (a separator's dendrite threshold). J* = 2 z F C0 D / (t_a L) and
     t_Sand ~ 1 / t_a^2: a separator that raises J* by f acts like an anion transference
     number t_a / f near the electrode, so Sand's time rises by f^2. The flag uses
-    `twin.dendrite`'s two criteria."""
+    `twin.dendrite`'s criterion (above J* only)."""
     from dataclasses import replace
 
     if threshold_factor == 1.0 or risk is None:
         return risk
     j_star = risk.limiting_current_density_mA_cm2 * threshold_factor
     t_sand = risk.sand_time_s * threshold_factor**2
-    if risk.charge_current_density_mA_cm2 > j_star:
-        reason = "charge current density above the limiting current density"
-    elif t_sand < risk.charge_time_s:
-        reason = "Sand's time shorter than the CC charge"
-    else:
-        reason = ""
+    from twin.dendrite import dendrite_reason
+
+    reason = dendrite_reason(risk.charge_current_density_mA_cm2, j_star)
     return replace(risk, limiting_current_density_mA_cm2=j_star, sand_time_s=t_sand, flag=bool(reason),
                    reason=reason)

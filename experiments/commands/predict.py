@@ -37,7 +37,7 @@ TABLE_COLUMNS = [
                    "command line override its rates.")
 @click.option("--stop-on-dendrite-risk", is_flag=True, default=False,
               help="End of life at cycle 1 when the Chazalviel model flags the CC charge "
-                   "(above the limiting current, or Sand's time shorter than the charge).")
+                   "(charge current density above the limiting current J*; below J* Sand's time does not apply).")
 @strategy_options
 @cell_options
 @output_options
