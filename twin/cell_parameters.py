@@ -13,6 +13,7 @@ from scipy.optimize import brentq
 from twin.design import CellDesign
 from twin.errors import DesignError
 from twin.parameters import lithium_metal_lfp, lithium_metal_nmc811
+from twin.parameters.stack_pressure import deposit_porosity
 from twin.protocol import Protocol
 from twin.units import FARADAY_C_PER_MOL, mol_per_m2_from_mAh_per_cm2
 
@@ -114,6 +115,8 @@ def parameter_values(
         "Stack thickness excluding anode [m]": (design.copper_foil_um + design.aluminium_foil_um) * 1e-6
         + L_p + L_sep,
         "Plating current density [A.m-2]": protocol.charge_rate_C * q_Ah_m2,
+        "Stack pressure [Pa]": design.stack_pressure_kPa * 1e3,
+        "Plated lithium deposit porosity": deposit_porosity(design.stack_pressure_kPa),
     })
     values.pop("citations", None)
     pv = pybamm.ParameterValues(values)

@@ -43,6 +43,9 @@ class CellDesign:
     temperature_degC: float = 25.0
     copper_foil_um: float = 8.0
     aluminium_foil_um: float = 12.0
+    # Uniaxial stack pressure [kPa]; 300 kPa is the coin-cell pressure the CE anchors
+    # are taken at (twin.parameters.stack_pressure).
+    stack_pressure_kPa: float = 300.0
 
     def __post_init__(self) -> None:
         validate_design(self)
@@ -106,6 +109,7 @@ def validate_design(design: CellDesign) -> None:
         raise DesignError("layers", f"must be a whole number of at least 1, got {design.layers!r}")
     _require_number("copper_foil_um", design.copper_foil_um, minimum=1.0, maximum=50.0)
     _require_number("aluminium_foil_um", design.aluminium_foil_um, minimum=1.0, maximum=50.0)
+    _require_number("stack_pressure_kPa", design.stack_pressure_kPa, minimum=0.0, maximum=10_000.0)
     t = design.temperature_degC
     if isinstance(t, bool) or not isinstance(t, (int, float)) or math.isnan(t) or not -30 <= t <= 80:
         raise DesignError("temperature_degC", f"must lie between -30 and 80 degC, got {t!r}")

@@ -12,6 +12,7 @@ from twin.submodels import (
     AnodeThickness,
     CathodeWetting,
     DeadLithium,
+    DepositMorphology,
     ElectrolyteConsumption,
     LithiumInventory,
     LithiumMetalKinetics,
@@ -60,6 +61,7 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
         param, "negative", "lithium metal plating", pb_options
     )
     model.submodels["lithium inventory"] = LithiumInventory(param, pb_options)
+    model.submodels["deposit morphology"] = DepositMorphology(param, li_options)
     model.submodels["lithium metal sei"] = LithiumMetalSEI(param, li_options)
     model.submodels["dead lithium"] = DeadLithium(param, li_options)
     model.submodels["surface roughening"] = SurfaceRoughening(param, li_options)

@@ -60,6 +60,7 @@ from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_va
 from twin.submodels import (
     AnodeThickness,
     DeadLithium,
+    DepositMorphology,
     ElectrolyteConsumption,
     LithiumInventory,
     LithiumMetalOptions,
@@ -193,6 +194,7 @@ def _submodels(param, cell: str, options: LithiumMetalOptions) -> list[pybamm.Ba
         LithiumInventory(param, pb_options),
         ElectrolyteConsumption(param, options),
         SurfaceRoughening(param, options),
+        DepositMorphology(param, options),
         LithiumMetalSEI(param, options),
         DeadLithium(param, options),
         LithiumMetalUtilisation(param, pb_options),

@@ -63,9 +63,11 @@ def test_adams_reservoir_ce_follows_its_formula():
     assert 0 < result.stripped_final_mAh_cm2 < q_t
     assert result.average_coulombic_efficiency == pytest.approx(
         (n * q_c + result.stripped_final_mAh_cm2) / (n * q_c + q_t), rel=1e-9)
-    # the same per-mole losses: close to the repeated test's CE at the same current density
+    # Adams et al. (2018): the reservoir protocol reports a higher CE than plating and
+    # stripping 1 mAh/cm2 on bare Cu each cycle (the cycled Li never returns to the fine
+    # nucleation stage), by well under a percentage point
     repeated = run_li_cu(LiCuTest(current_density_mA_cm2=0.5)).average_coulombic_efficiency
-    assert abs(result.average_coulombic_efficiency - repeated) < 3e-3
+    assert repeated < result.average_coulombic_efficiency < repeated + 1e-2
     assert result.formation_coulombic_efficiency < 1
 
 

@@ -10,9 +10,10 @@ from twin.submodels.options import on_current_collector
 class DeadLithium(pybamm.BaseSubModel):
     """Dead Li [mol.m-2]: a fraction f of the stripped Li is left isolated.
 
-    "constant fraction": f = f_0. "current dependent": f = f_0 (J_plating / J_ref)^b;
+    "constant fraction": f = f_0. "current dependent": f = f_0 (J_plating / J_ref)^b M;
     the deposit morphology (and so how much of it is orphaned on stripping) is set by
-    the plating current density, which is the protocol's CC charge current density.
+    the plating current density, which is the protocol's CC charge current density,
+    and by the plated amount, temperature and stack pressure (M, `DepositMorphology`).
     Dead Li can be revived at a first-order rate (iodine-type hosts). Dead Li and SEI
     form a porous layer whose ionic resistance L / (kappa_e eps^b) adds an overpotential
     (Xu et al., J. Electrochem. Soc. 166, A3456, 2019); it rises as electrolyte dries.
@@ -52,7 +53,8 @@ class DeadLithium(pybamm.BaseSubModel):
                 J = pybamm.Parameter("Plating current density [A.m-2]")
                 J_ref = pybamm.Parameter("Dead lithium reference current density [A.m-2]")
                 b = pybamm.Parameter("Dead lithium current-density exponent")
-                fraction = f_0 * (J / J_ref) ** b
+                # finer deposits (first Li of a plating, cold, unpressed) orphan more
+                fraction = f_0 * (J / J_ref) ** b * variables["Deposit morphology loss factor"]
             else:
                 fraction = f_0
             r_dead = availability * fraction * strip

@@ -10,7 +10,9 @@ from twin.submodels.options import on_current_collector
 class LithiumMetalSEI(pybamm.BaseSubModel):
     """Li consumed into SEI [mol.m-2].
 
-    Rate = availability x (k_SEI x A x g + f_fresh x (plated + stripped rate)):
+    Rate = availability x (k_SEI(T) x A x g + f_fresh M x (plated + stripped rate)),
+    k_SEI(T) Arrhenius with the SEI growth activation energy, M the deposit morphology
+    loss factor (`DepositMorphology`):
     growth proportional to the active surface area A (which roughening raises), plus
     re-formation on fresh Li exposed when the interface moves. `g` is 1 for
     "constant rate" (the SEI on Li keeps cracking and never passivates) and
@@ -47,8 +49,15 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
             availability = variables["Lithium metal availability"]
             plate = variables["Lithium plating rate [mol.m-2.s-1]"]
             strip = variables["Lithium stripping rate [mol.m-2.s-1]"]
-            k_sei = pybamm.Parameter("Li-metal SEI rate constant [mol.m-2.s-1]")
-            f_fresh = pybamm.Parameter("Li-metal SEI fresh-surface fraction")
+            # Arrhenius growth (chemical corrosion); fresh surface per mole moved follows
+            # the deposit's fineness (M, `DepositMorphology`)
+            T = variables["X-averaged cell temperature [K]"]
+            E_sei = pybamm.Parameter("Li-metal SEI activation energy [J.mol-1]")
+            T_ref = pybamm.Parameter("Deposit morphology reference temperature [K]")
+            k_sei = pybamm.Parameter("Li-metal SEI rate constant [mol.m-2.s-1]") * pybamm.exp(
+                E_sei / self.param.R * (1 / T_ref - 1 / T))
+            f_fresh = pybamm.Parameter("Li-metal SEI fresh-surface fraction") * variables[
+                "Deposit morphology loss factor"]
             V_sei = pybamm.Parameter("Li-metal SEI molar volume per lithium [m3.mol-1]")
             thickness = n_sei * V_sei / area
             if self.law == "diffusion limited":
