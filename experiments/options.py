@@ -39,7 +39,10 @@ def design_options(func: Callable) -> Callable:
 
 
 def stack_options(func: Callable) -> Callable:
-    """--electrode-area, --layers, --separator-thickness: the pouch cell around the design."""
+    """--electrode-area, --layers, --separator-thickness, --stack-pressure: the pouch cell
+    around the design."""
+    func = click.option("--stack-pressure", type=float, default=300.0, show_default=True,
+                        help="Uniaxial stack pressure [kPa] (denser deposits, less dead Li).")(func)
     func = click.option("--separator-thickness", type=float, default=12.0, show_default=True,
                         help="Separator thickness [um].")(func)
     func = click.option("--layers", type=click.IntRange(1, 1000), default=10, show_default=True,

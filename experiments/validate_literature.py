@@ -183,13 +183,17 @@ def run_course(case: dict[str, Any]) -> dict[str, Any]:
         return float(cycles.loc[earlier[-1], column]) if len(earlier) else None
 
     s50, s200 = at("swelling_pct", 50), at("swelling_pct", 200)
-    q200 = at("discharge_capacity_mAh_cm2", 200)
-    retention = None if q200 is None else q200 / q0
+    last = int(cycles.index[-1])
+    reached = last >= 200
+    retention = at("discharge_capacity_mAh_cm2", 200) / q0
     added = None if (s50 is None or s200 is None) else s200 - s50
-    twin = {"swelling % at 50": s50, "swelling % added 50-200": added, "capacity retention at 200": retention,
+    twin = {"swelling % at 50": s50,
+            ("swelling % added 50-200" if reached else f"swelling % added 50-{last}"): added,
+            ("capacity retention at 200" if reached else f"capacity retention at end of life (cycle {last})"):
+                retention,
             "cycle life (80 %)": prediction.cycle_life}
     ratios = {"swelling at 50": None if s50 is None else s50 / p["swelling_pct_at_50"],
-              "retention at 200": None if retention is None else retention / p["capacity_retention_at_200"]}
+              "retention at 200": retention / p["capacity_retention_at_200"] if reached else None}
     slows = None if added is None or s50 is None else added / 150 < s50 / 50
     return {"twin": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in twin.items()},
             "twin_value": s50, "ratio": ratios["swelling at 50"], "ratios": ratios, "trend_right": slows}

@@ -82,6 +82,7 @@ STATE_PARAMETERS: dict[str, str] = {
     "Li-metal SEI lithium [mol.m-2]": "Initial Li-metal SEI lithium [mol.m-2]",
     "Li-metal surface area factor": "Initial Li-metal surface area factor",
     "Electrolyte mass [kg.m-2]": "Initial electrolyte mass [kg.m-2]",
+    "Porous foil lithium [mol.m-2]": "Initial porous foil lithium [mol.m-2]",
 }
 CATHODE_LITHIUM = "Lithium in positive electrode [mol.m-2]"
 CATHODE_CONCENTRATION = "Initial concentration in positive electrode [mol.m-3]"
@@ -91,10 +92,10 @@ END_OF_CYCLE_VARIABLES = (
     *STATE_NAMES, "Cumulative lithium plated [mol.m-2]", "Cumulative lithium stripped [mol.m-2]",
     "Total lithium [mol.m-2]", "Anode thickness [m]", "Electrolyte wetting fraction",
 )
-ACTIVE, DEPOSIT, DEAD, SEI, AREA, ELECTROLYTE, CATHODE = range(len(STATE_NAMES))
+ACTIVE, DEPOSIT, DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, CATHODE = range(len(STATE_NAMES))
 # Accumulating states: what a cycle adds depends smoothly on the state, so they are
 # integrated (Adams-Bashforth predictor, trapezoidal corrector on the increments).
-ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE]
+ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL]
 # Relaxing states: their end-of-cycle value is set by the cycle itself (the discharge
 # cut-off fixes the cathode's Li; the porous deposit is stripped first), whatever they
 # started at. Integrating them with steps > 2 would be unstable (the increment holds
@@ -218,6 +219,7 @@ class RepresentativeCycler(CellSimulator):
         state[DEPOSIT] = max(state[DEPOSIT], 0.0)
         state[DEAD] = max(state[DEAD], 0.0)
         state[SEI] = max(state[SEI], 0.0)
+        state[POROUS_FOIL] = max(state[POROUS_FOIL], 0.0)
         state[AREA] = min(max(state[AREA], 1.0), self.maximum_area_factor)
         state[ELECTROLYTE] = max(state[ELECTROLYTE], 1e-9)
         state[CATHODE] = min(max(state[CATHODE], 0.0), self.cathode_full_mol_m2)
@@ -317,6 +319,7 @@ class _Integrator:
         area_range = max(cycler.maximum_area_factor - 1.0, 1e-3)
         self.state_scale = np.array([
             q_ref, q_ref, q_ref, q_ref, area_range, ELECTROLYTE_SCALE * cycler.initial_state[ELECTROLYTE], q_ref,
+            q_ref,
         ])
         self.threshold_mAh_cm2 = math.nan
         self.first_capacity_mAh_cm2 = math.nan

@@ -19,6 +19,7 @@ from twin.submodels import (
     LithiumMetalOptions,
     LithiumMetalSEI,
     LithiumMetalUtilisation,
+    PorousFoil,
     SurfaceRoughening,
 )
 
@@ -43,6 +44,7 @@ SUMMARY_VARIABLES = [
     "Electrolyte wetting fraction",
     "Li-metal surface area factor",
     "Plated lithium deposit [mol.m-2]",
+    "Porous foil lithium [mol.m-2]",
 ]
 
 
@@ -65,6 +67,7 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
     model.submodels["lithium metal sei"] = LithiumMetalSEI(param, li_options)
     model.submodels["dead lithium"] = DeadLithium(param, li_options)
     model.submodels["surface roughening"] = SurfaceRoughening(param, li_options)
+    model.submodels["porous foil"] = PorousFoil(param, li_options)
     model.submodels["electrolyte consumption"] = ElectrolyteConsumption(param, li_options)
     model.submodels["anode thickness"] = AnodeThickness(param, pb_options)
     model.build_model()

@@ -66,6 +66,7 @@ from twin.submodels import (
     LithiumMetalOptions,
     LithiumMetalSEI,
     LithiumMetalUtilisation,
+    PorousFoil,
     SurfaceRoughening,
 )
 from twin.units import C_PER_M2_PER_MAH_PER_CM2, FARADAY_C_PER_MOL, dense_li_thickness_m
@@ -192,6 +193,7 @@ def _submodels(param, cell: str, options: LithiumMetalOptions) -> list[pybamm.Ba
     # Order matters for coupled variables: each needs only what comes before it.
     return [
         LithiumInventory(param, pb_options),
+        PorousFoil(param, options),
         ElectrolyteConsumption(param, options),
         SurfaceRoughening(param, options),
         DepositMorphology(param, options),

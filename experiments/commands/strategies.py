@@ -140,10 +140,11 @@ def _show_table(info: dict[str, Any]) -> str:
 # twin predict --cell li-cu|li-li
 
 
-def run_test_cell(test_cell: dict[str, Any], strategies: list[Any],
-                  cycles: int | None) -> tuple[Any, dict[str, Any] | None]:
-    """Run the Li||Cu or Li||Li test of `twin predict --cell` with the strategies given;
-    returns the result and the combined strategy's description (None without one)."""
+def run_test_cell(test_cell: dict[str, Any], strategies: list[Any], cycles: int | None,
+                  temperature_degC: float = 25.0) -> tuple[Any, dict[str, Any] | None]:
+    """Run the Li||Cu or Li||Li test of `twin predict --cell` with the strategies given,
+    at `temperature_degC` (the Arrhenius laws of the Li-metal submodels); returns the
+    result and the combined strategy's description (None without one)."""
     from twin.anchoring import coin_cell_overrides
     from twin.strategies import prepare
     from twin.test_cells import LiCuTest, ReservoirTest, SymmetricTest, run_li_cu, run_reservoir, run_symmetric
@@ -153,6 +154,9 @@ def run_test_cell(test_cell: dict[str, Any], strategies: list[Any],
     n = cycles or DEFAULT_TEST_CYCLES[cell]
     combined = prepare(strategies) if strategies else None
     parameters = coin_cell_overrides(combined, j)
+    if not -30 <= temperature_degC <= 80:
+        raise InputError(f"--temperature must lie between -30 and 80 degC, got {temperature_degC}")
+    parameters["Ambient temperature [K]"] = temperature_degC + 273.15
     q = test_cell["capacity_mAh_cm2"]
     if cell == "li-li":
         test = SymmetricTest(current_density_mA_cm2=j, capacity_mAh_cm2=q, max_cycles=n,

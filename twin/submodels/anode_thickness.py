@@ -6,7 +6,8 @@ import pybamm
 
 
 class AnodeThickness(pybamm.BaseSubModel):
-    """Anode thickness = dense foil + porous deposit + dead-Li layer + SEI.
+    """Anode thickness = dense foil + porous deposit + dead-Li layer + SEI + the pores of
+    the foil converted to porous Li (`PorousFoil`).
 
     Dense Li moves the interface by V_Li / F per coulomb: 4.85 um per mAh/cm2.
     Swelling is the change of the unit-cell stack thickness (current collectors,
@@ -27,6 +28,7 @@ class AnodeThickness(pybamm.BaseSubModel):
             + n_dep * V_li / (1 - eps_dep)
             + variables["Dead lithium layer thickness [m]"]
             + variables["Li-metal SEI volume [m3.m-2]"]
+            + variables["Porous foil pore volume [m3.m-2]"]
         )
         initial = (
             pybamm.Parameter("Initial active lithium metal [mol.m-2]") * V_li
@@ -34,6 +36,7 @@ class AnodeThickness(pybamm.BaseSubModel):
             / (1 - pybamm.Parameter("Dead lithium layer porosity"))
             + pybamm.Parameter("Initial Li-metal SEI lithium [mol.m-2]")
             * pybamm.Parameter("Li-metal SEI molar volume per lithium [m3.mol-1]")
+            + pybamm.Parameter("Initial porous foil lithium [mol.m-2]") * V_li * eps_dep / (1 - eps_dep)
         )
         rest_of_stack = pybamm.Parameter("Stack thickness excluding anode [m]")
         variables.update({

@@ -15,6 +15,7 @@ LITHIUM_METAL_OPTIONS: dict[str, tuple[str, ...]] = {
     "surface roughening": ("true", "false"),
     "electrolyte consumption": ("true", "false"),
     "deposit morphology": ("conditions dependent", "constant"),
+    "porous foil": ("true", "false"),
 }
 
 CELL_MODELS: tuple[str, ...] = ("spm", "spme", "dfn")
