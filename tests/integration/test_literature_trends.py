@@ -56,12 +56,12 @@ def test_stack_pressure_lengthens_anode_free_life():
 
 def test_pouch_cell_swells_fast_then_slowly_as_its_foil_turns_porous():
     # Niu et al. 2019: fast thickening in the first 50 cycles, slower after
-    design = CellDesign(areal_capacity_mAh_cm2=4.0, np_ratio=2.5, electrolyte_g_per_Ah=3.0, stack_pressure_kPa=50.0)
-    cycles = predict_cycle_life(design, Protocol(charge_rate_C=0.1, discharge_rate_C=0.3), max_cycles=150,
+    design = CellDesign(areal_capacity_mAh_cm2=4.0, np_ratio=2.5, electrolyte_g_per_Ah=6.0, stack_pressure_kPa=50.0)
+    cycles = predict_cycle_life(design, Protocol(charge_rate_C=0.1, discharge_rate_C=0.3), max_cycles=100,
                                 mode="fast", eol_fraction=0.05).cycles.set_index("cycle")
-    first, later = cycles.loc[50, "swelling_pct"], cycles.loc[150, "swelling_pct"] - cycles.loc[50, "swelling_pct"]
+    first, later = cycles.loc[50, "swelling_pct"], cycles.loc[100, "swelling_pct"] - cycles.loc[50, "swelling_pct"]
     assert first > 20.0
-    assert later / 100 < first / 50  # the swelling rate falls
+    assert later < 0.25 * first  # the swelling rate falls once the foil is converted
 
 
 def test_every_case_file_names_its_source_and_assumptions():
