@@ -193,6 +193,7 @@ def run_course(case: dict[str, Any]) -> dict[str, Any]:
                 retention,
             "cycle life (80 %)": prediction.cycle_life}
     ratios = {"swelling at 50": None if s50 is None else s50 / p["swelling_pct_at_50"],
+              "swelling added 50-200": added / p["swelling_pct_added_50_to_200"] if reached else None,
               "retention at 200": retention / p["capacity_retention_at_200"] if reached else None}
     slows = None if added is None or s50 is None else added / 150 < s50 / 50
     return {"twin": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in twin.items()},
