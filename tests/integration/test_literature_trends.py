@@ -88,3 +88,38 @@ def test_test_cell_cases_of_the_suite_get_the_published_trend(case_id):
     assert result["within_factor"] in (True, None)
     if result["ratio"] is not None:
         assert math.isfinite(result["ratio"])
+
+
+def test_cli_li_cu_test_follows_the_temperature():
+    from click.testing import CliRunner
+
+    from twin.experiments.cli import main
+
+    def ce(temperature: str) -> float:
+        result = CliRunner().invoke(main, ["predict", "--cell", "li-cu", "--temperature", temperature,
+                                           "--max-cycles", "6", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        import json
+
+        return json.loads(result.stdout)["average_coulombic_efficiency"]
+
+    assert ce("0") < ce("25") < ce("60")
+
+
+def test_cli_rejects_a_negative_stack_pressure():
+    from click.testing import CliRunner
+
+    from twin.experiments.cli import main
+
+    result = CliRunner().invoke(main, ["predict", "--stack-pressure", "-5", "--max-cycles", "2"])
+    assert result.exit_code == 2
+    assert "stack_pressure_kPa: must not be negative, got -5.0" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_stop_on_dendrite_risk_does_not_end_an_ordinary_2_mA_cm2_charge_at_cycle_one():
+    prediction = predict_cycle_life(CellDesign(areal_capacity_mAh_cm2=4.0), Protocol(charge_rate_C=0.5),
+                                    max_cycles=3, mode="full", stop_on_dendrite_risk=True)
+    assert prediction.extra["dendrite_risk"]["flag"] is False
+    assert (prediction.cycle_life, prediction.end_of_life_reason) == (None, "max_cycles")
+    assert len(prediction.cycles) == 3
