@@ -20,6 +20,7 @@ from twin.submodels import (
     LithiumMetalSEI,
     LithiumMetalUtilisation,
     PorousFoil,
+    SEIFormation,
     SurfaceRoughening,
 )
 
@@ -64,6 +65,7 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
     )
     model.submodels["lithium inventory"] = LithiumInventory(param, pb_options)
     model.submodels["deposit morphology"] = DepositMorphology(param, li_options)
+    model.submodels["sei formation"] = SEIFormation(param, li_options)
     model.submodels["lithium metal sei"] = LithiumMetalSEI(param, li_options)
     model.submodels["dead lithium"] = DeadLithium(param, li_options)
     model.submodels["surface roughening"] = SurfaceRoughening(param, li_options)

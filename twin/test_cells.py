@@ -67,6 +67,7 @@ from twin.submodels import (
     LithiumMetalSEI,
     LithiumMetalUtilisation,
     PorousFoil,
+    SEIFormation,
     SurfaceRoughening,
 )
 from twin.units import C_PER_M2_PER_MAH_PER_CM2, FARADAY_C_PER_MOL, dense_li_thickness_m
@@ -197,6 +198,7 @@ def _submodels(param, cell: str, options: LithiumMetalOptions) -> list[pybamm.Ba
         ElectrolyteConsumption(param, options),
         SurfaceRoughening(param, options),
         DepositMorphology(param, options),
+        SEIFormation(param, options),
         LithiumMetalSEI(param, options),
         DeadLithium(param, options),
         LithiumMetalUtilisation(param, pb_options),

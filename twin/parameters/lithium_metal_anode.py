@@ -18,6 +18,9 @@ baseline behaves like a LiPF6-carbonate Li||NMC cell; calibration replaces them)
   surface-area-proportional growth of 1.5e-8 mol/m2/s at 25 degC (A: together ~0.3 % per
   cycle; the time-proportional part is kept small so that, with its 38 kJ/mol, warm
   cells still gain from coarser deposits as measured).
+* Formation: the first 0.02 mAh/cm2 of SEI on a fresh surface is built by 20 % of the
+  plating current (A: a first-cycle Li||Cu CE about 2 points below the later cycles at
+  1 mAh/cm2, as the formation cycles of Adams et al. 2018 show qualitatively).
 * Foil conversion: each mole stripped turns 0.15 mol of the dense foil into porous Li
   (slowing as the unconverted foil runs low; `twin.submodels.porous_foil`) (A: sized to
   the +48 % thickness of the first 50 cycles of Niu et al., Nat. Energy 4, 551, 2019).
@@ -104,6 +107,8 @@ def lithium_metal_anode_parameter_values() -> dict:
         "Li-metal SEI diffusion reference thickness [m]": 1e-6,
         "Li-metal SEI molar volume per lithium [m3.mol-1]": 3e-5,
         "Initial Li-metal SEI lithium [mol.m-2]": 0.0,
+        "Li-metal SEI formation amount [mol.m-2]": mol_per_m2_from_mAh_per_cm2(0.02),
+        "Li-metal SEI formation share of plating": 0.2,
         # dead Li
         "Dead lithium fraction at reference current density": 0.008,
         "Dead lithium current-density exponent": 0.5,

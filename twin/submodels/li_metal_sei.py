@@ -12,7 +12,8 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
 
     Rate = availability x (k_SEI(T) x A x g + f_fresh M x (plated + stripped rate)),
     k_SEI(T) Arrhenius with the SEI growth activation energy, M the deposit morphology
-    loss factor (`DepositMorphology`):
+    loss factor (`DepositMorphology`), plus the formation stage on a fresh surface
+    (`SEIFormation`):
     growth proportional to the active surface area A (which roughening raises), plus
     re-formation on fresh Li exposed when the interface moves. `g` is 1 for
     "constant rate" (the SEI on Li keeps cracking and never passivates) and
@@ -65,7 +66,8 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
                 passivation = L_ref / (L_ref + thickness)
             else:
                 passivation = pybamm.Scalar(1)
-            rate = availability * (k_sei * area * passivation + f_fresh * (plate + strip))
+            rate = availability * (k_sei * area * passivation + f_fresh * (plate + strip)) + variables[
+                "Li-metal SEI formation-stage rate [mol.m-2.s-1]"]
         variables.update({
             "Li-metal SEI formation rate [mol.m-2.s-1]": rate,
             "Li-metal SEI thickness [m]": thickness,
