@@ -175,9 +175,9 @@ def default_search_space(cell_type: str) -> SearchSpace:
     if cell_type not in CELL_TYPES:
         raise RecipeError(f"unknown cell type {cell_type!r} (known: {', '.join(CELL_TYPES)})")
     common = [
-        ParameterSpec(DEAD_LI_FRACTION, 1e-3, 0.2, log=True, default=0.012,
+        ParameterSpec(DEAD_LI_FRACTION, 1e-3, 0.2, log=True, default=0.008,
                       description="Li left isolated per mole stripped at the reference current density"),
-        ParameterSpec(SEI_RATE, 1e-9, 1e-5, log=True, default=1.5e-7,
+        ParameterSpec(SEI_RATE, 1e-9, 1e-5, log=True, default=1.5e-8,
                       description="SEI growth per unit active area and time"),
         ParameterSpec(SURFACE_GROWTH, 1e-4, 1.0, log=True, default=0.01,
                       description="roughening: active area gained per mole of Li cycled"),
@@ -185,7 +185,7 @@ def default_search_space(cell_type: str) -> SearchSpace:
                       description="tortuosity of the dead-Li/SEI porous layer (its ionic resistance)"),
     ]
     if cell_type == "full-cell":
-        common.insert(2, ParameterSpec(SEI_FRESH_FRACTION, 1e-4, 0.05, log=True, default=0.002,
+        common.insert(2, ParameterSpec(SEI_FRESH_FRACTION, 1e-4, 0.05, log=True, default=0.001,
                                        description="SEI re-formed per mole of fresh Li exposed"))
     return SearchSpace(tuple(common))
 

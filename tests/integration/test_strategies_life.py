@@ -154,13 +154,14 @@ def test_anode_free_lives_follow_the_electrolytes_ce_order(anode_free):
 
 
 def test_np1_lives_follow_the_electrolytes_ce_order(np1):
-    # LHCE and FDMB outlive the 90-cycle cap at N:P 1 (full lives ~160 and ~210
-    # cycles); their order is read from the Li reservoir left at the cap: the knee
-    # comes when the excess Li is spent.
+    # HCE, LHCE and FDMB outlive the 90-cycle cap at N:P 1 (a 4 mAh/cm2 full cell loses
+    # less per plated mole than the 1 mAh/cm2 Li||Cu test its anchor comes from, Adams
+    # 2018); their order is read from the Li reservoir left at the cap: the knee comes
+    # when the excess Li is spent.
     ordered = list(ELECTROLYTE_PRESETS)
     reached = [n for n in ordered if np1[n].cycle_life is not None]
     censored = [n for n in ordered if np1[n].cycle_life is None]
-    assert reached == ordered[:len(reached)] and len(reached) >= 4, {n: np1[n].cycle_life for n in ordered}
+    assert reached == ordered[:len(reached)] and len(reached) >= 3, {n: np1[n].cycle_life for n in ordered}
     life = [np1[n].cycle_life for n in reached]
     assert life == sorted(life) and len(set(life)) == len(life)
     reservoir = [float(np1[n].cycles["active_li_mAh_cm2"].iloc[-1]) for n in censored]
