@@ -16,6 +16,7 @@ Case kinds (``kind`` in the file):
 * ``li_cu_ce_vs_capacity``: repeated Li||Cu CE at several plated capacities;
 * ``li_cu_inactive_split``: dead Li vs SEI Li after Li||Cu cycles;
 * ``li_cu_ce_vs_temperature``: repeated Li||Cu CE at several temperatures;
+* ``li_cu_ce_vs_current``: repeated Li||Cu CE at several current densities;
 * ``full_cell_life_vs``: full-cell cycle life as one design field varies;
 * ``full_cell_course``: swelling and capacity retention of one full cell over cycles;
 * ``dendrite_flag``: the Chazalviel dendrite flag of a design's CC charge.
@@ -128,6 +129,20 @@ def run_ce_vs_temperature(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_ce_vs_current(case: dict[str, Any]) -> dict[str, Any]:
+    c, p = case["conditions"], case["published"]
+    ces = {j: _li_cu_ce(c["strategy"], j, c["capacity_mAh_cm2"], c["cycles"]).average_coulombic_efficiency
+           for j in c["current_densities_mA_cm2"]}
+    values = [ces[j] for j in c["current_densities_mA_cm2"]]
+    falling = all(b < a for a, b in zip(values, values[1:]))
+    return {
+        "twin": {f"CE at {j:g} mA/cm2": round(ce, 5) for j, ce in ces.items()},
+        "twin_value": values[-1],
+        "ratio": None,
+        "trend_right": falling if p["trend"] == "decreasing" else not falling,
+    }
+
+
 def _design_protocol(conditions: dict[str, Any]) -> tuple[Any, Any]:
     from twin.design import CellDesign
     from twin.protocol import Protocol
@@ -216,6 +231,7 @@ RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "li_cu_ce_vs_capacity": run_ce_vs_capacity,
     "li_cu_inactive_split": run_inactive_split,
     "li_cu_ce_vs_temperature": run_ce_vs_temperature,
+    "li_cu_ce_vs_current": run_ce_vs_current,
     "full_cell_life_vs": run_life_vs,
     "full_cell_course": run_course,
     "dendrite_flag": run_dendrite_flag,

@@ -69,7 +69,7 @@ def test_pouch_cell_swells_fast_then_slowly_as_its_foil_turns_porous():
 
 def test_every_case_file_names_its_source_and_assumptions():
     cases = suite.load_cases()
-    assert len(cases) >= 7
+    assert len(cases) >= 9
     for case in cases:
         assert case["source"]["doi"] and case["assumptions"], case["id"]
 
@@ -83,7 +83,8 @@ def test_a_case_without_a_doi_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("case_id", ["adams2018-ce-vs-capacity", "fang2019-inactive-li-split",
-                                     "wang2019-temperature", "chazalviel-no-flag-below-limiting-current"])
+                                     "wang2019-temperature", "chazalviel-no-flag-below-limiting-current",
+                                     "electrolytomics-ce-vs-current-density"])
 def test_test_cell_cases_of_the_suite_get_the_published_trend(case_id):
     case = next(c for c in suite.load_cases() if c["id"] == case_id)
     result = suite.run_case(case)
