@@ -13,7 +13,7 @@ from scipy.optimize import brentq
 from twin.design import CellDesign
 from twin.errors import DesignError
 from twin.parameters import lithium_metal_lfp, lithium_metal_nmc811
-from twin.parameters.stack_pressure import deposit_porosity
+from twin.parameters.stack_pressure import dead_layer_porosity, deposit_porosity
 from twin.protocol import Protocol
 from twin.units import FARADAY_C_PER_MOL, mol_per_m2_from_mAh_per_cm2
 
@@ -117,6 +117,7 @@ def parameter_values(
         "Plating current density [A.m-2]": protocol.charge_rate_C * q_Ah_m2,
         "Stack pressure [Pa]": design.stack_pressure_kPa * 1e3,
         "Plated lithium deposit porosity": deposit_porosity(design.stack_pressure_kPa),
+        "Dead lithium layer porosity": dead_layer_porosity(design.stack_pressure_kPa),
     })
     values.pop("citations", None)
     pv = pybamm.ParameterValues(values)

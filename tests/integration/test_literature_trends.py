@@ -9,7 +9,7 @@ import pytest
 
 from twin.design import CellDesign
 from twin.experiments import validate_literature as suite
-from twin.parameters.stack_pressure import deposit_porosity
+from twin.parameters.stack_pressure import dead_layer_porosity, deposit_porosity
 from twin.protocol import Protocol
 from twin.simulation import predict_cycle_life
 from twin.test_cells import LiCuTest, run_li_cu
@@ -47,6 +47,9 @@ def test_deposit_porosity_falls_with_stack_pressure():
     assert deposit_porosity(75.0) > deposit_porosity(1200.0) > 0.05
     with pytest.raises(ValueError, match="stack pressure must be a non-negative number of kPa"):
         deposit_porosity(-1.0)
+    # the dead-Li/SEI layer keeps the twin's former 0.5 at the reference, looser unpressed
+    assert dead_layer_porosity(300.0) == pytest.approx(0.5)
+    assert dead_layer_porosity(50.0) > 0.7 > 0.3 > dead_layer_porosity(1200.0)
 
 
 def test_stack_pressure_lengthens_anode_free_life():
