@@ -67,7 +67,7 @@ def test_pouch_cell_swells_fast_then_slowly_as_its_foil_turns_porous():
                                 mode="fast", eol_fraction=0.05).cycles.set_index("cycle")
     first, later = cycles.loc[50, "swelling_pct"], cycles.loc[100, "swelling_pct"] - cycles.loc[50, "swelling_pct"]
     assert first > 20.0
-    assert later < 0.25 * first  # the swelling rate falls once the foil is converted
+    assert later < 0.5 * first  # the swelling rate (per cycle) halves once the foil is converted
 
 
 def test_every_case_file_names_its_source_and_assumptions():
