@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: install demo test test-unit test-integration lint-imports bench validate-real prior docs clean
+.PHONY: install demo test test-unit test-integration lint-imports bench validate-real validate-literature prior docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ validate-real: $(STAMP)
 prior: $(STAMP)
 	$(BIN)/python experiments/validate_cv.py --jobs $(WORKERS) --prior-only \
 		--write-prior experiments/recipes/anode-free-cu-lfp.prior.json
+
+## Run the published cases of validation/literature/*.toml; writes validation/literature.*
+validate-literature: $(STAMP)
+	$(BIN)/python experiments/validate_literature.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache docs/api

@@ -52,10 +52,12 @@ def design_options(func: Callable) -> Callable:
 
 
 def stack_options(func: Callable) -> Callable:
-    """--electrode-area, --layers, --separator-thickness: the pouch cell around the design."""
+    """--electrode-area, --layers, --separator-thickness, --stack-pressure: the pouch cell
+    around the design."""
     from twin.design import CellDesign
 
-    return _apply(func, CellDesign, ("electrode_area_cm2", "layers", "separator_thickness_um"))
+    return _apply(func, CellDesign, ("electrode_area_cm2", "layers", "separator_thickness_um",
+                                     "stack_pressure_kPa"))
 
 
 def protocol_options(func: Callable) -> Callable:

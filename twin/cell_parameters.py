@@ -14,6 +14,7 @@ from twin.design import CellDesign
 from twin.errors import DesignError
 from twin.parameters._compose import base_lfp, base_nmc811
 from twin.parameters.li_metal import LithiumMetalParameters as P
+from twin.parameters.stack_pressure import dead_layer_porosity, deposit_porosity
 from twin.protocol import Protocol
 from twin.units import AH_M2_PER_MAH_CM2, FARADAY_C_PER_MOL, M2_PER_CM2, mol_per_m2_from_mAh_per_cm2
 
@@ -118,6 +119,9 @@ def parameter_values(
         P.stack_thickness_excluding_anode: (design.copper_foil_um + design.aluminium_foil_um) * 1e-6
         + L_p + L_sep,
         P.plating_current_density: protocol.charge_rate_C * q_Ah_m2,
+        P.stack_pressure: design.stack_pressure_kPa * 1e3,
+        P.deposit_porosity: deposit_porosity(design.stack_pressure_kPa),
+        P.dead_li_layer_porosity: dead_layer_porosity(design.stack_pressure_kPa),
     })
     values.pop("citations", None)
     pv = pybamm.ParameterValues(values)

@@ -18,8 +18,13 @@ semi-infinite-diffusion result; it is also used as the onset time of dendritic g
 when the charge lasts longer than it (Bai, Li, Brushett, Bazant, Energy Environ. Sci.
 9, 3221, 2016).
 
-The twin flags a design when its CC charge current density exceeds J* or when Sand's
-time at that current is shorter than the CC charge time. D is the free-electrolyte
+The twin flags a design only when its CC charge current density exceeds J*. Below J*
+a cell of finite inter-electrode distance reaches a steady concentration profile whose
+surface concentration stays positive, so Sand's time (the semi-infinite result) does
+not apply: growth there is mossy, from the root, not tip-driven dendritic (Bai et al.
+2016 observe the transition from mossy to dendritic growth at Sand's time only above
+the limiting current). Sand's time is still reported: above J* it is when the
+dendrites start. D is the free-electrolyte
 diffusivity (Chazalviel's model is for a free electrolyte; a separator's tortuosity
 would lower both J* and t_Sand, so the flag is not conservative for very tortuous
 separators).
@@ -120,12 +125,13 @@ class DendriteRisk:
         """This assessment with Chazalviel's limiting current raised by `threshold_factor`
         (a separator's dendrite threshold). J* = 2 z F C0 D / (t_a L) and t_Sand ~ 1 / t_a^2:
         a separator that raises J* by f acts like an anion transference number t_a / f
-        near the electrode, so Sand's time rises by f^2."""
+        near the electrode, so Sand's time rises by f^2. The flag is `risk_reason`'s
+        criterion (above J* only)."""
         if threshold_factor == 1.0:
             return self
         j_star = self.limiting_current_density_mA_cm2 * threshold_factor
         t_sand = self.sand_time_s * threshold_factor**2
-        reason = risk_reason(self.charge_current_density_mA_cm2, j_star, self.charge_time_s, t_sand)
+        reason = risk_reason(self.charge_current_density_mA_cm2, j_star)
         return replace(self, limiting_current_density_mA_cm2=j_star, sand_time_s=t_sand, flag=bool(reason),
                        reason=reason)
 
@@ -136,15 +142,14 @@ class DendriteRisk:
         return values
 
 
-def risk_reason(charge_current_density: float, limiting_current_density: float,
-                charge_time_s: float, sand_time_s: float) -> str:
-    """Chazalviel's two criteria (current densities in the same unit): why a CC charge
-    risks dendrites, or "" when it does not."""
-    if charge_current_density > limiting_current_density:
-        return "charge current density above the limiting current density"
-    if sand_time_s < charge_time_s:
-        return "Sand's time shorter than the CC charge"
-    return ""
+def risk_reason(charge_current_density: float, limiting_current_density: float) -> str:
+    """Why a CC charge grows dendrites, or "" when it does not (current densities in the
+    same unit): only above Chazalviel's limiting current density. Above J* the surface
+    concentration reaches zero at Sand's time, which a CC charge of practical length
+    outlasts; below it Sand's (semi-infinite) time does not apply."""
+    if charge_current_density <= limiting_current_density:
+        return ""
+    return "charge current density above the limiting current density"
 
 
 def dendrite_risk(
@@ -156,12 +161,12 @@ def dendrite_risk(
     charge_time_s: float,
 ) -> DendriteRisk:
     """Flag a CC charge at `charge_current_density_A_m2` [A/m2] lasting `charge_time_s`
-    [s] when it exceeds Chazalviel's J* or outlasts Sand's time."""
+    [s] when it exceeds Chazalviel's J* (Sand's time is reported; it applies only above J*)."""
     t_a = anion_transference_number(cation_transference_number)
     j_star = limiting_current_density_A_m2(concentration_mol_m3, diffusivity_m2_s, t_a,
                                            separator_thickness_m)
     t_sand = sands_time_s(concentration_mol_m3, diffusivity_m2_s, t_a, charge_current_density_A_m2)
-    reason = risk_reason(charge_current_density_A_m2, j_star, charge_time_s, t_sand)
+    reason = risk_reason(charge_current_density_A_m2, j_star)
     return DendriteRisk(
         limiting_current_density_mA_cm2=j_star * MA_CM2_PER_A_M2,
         sand_time_s=t_sand,

@@ -55,6 +55,10 @@ class CellDesign:
                                        minimum=1.0, maximum=50.0)
     aluminium_foil_um: float = spec_field(12.0, unit="um", help="Aluminium current collector thickness",
                                           minimum=1.0, maximum=50.0)
+    # 300 kPa: the coin-cell pressure the CE anchors are taken at (twin.parameters.stack_pressure)
+    stack_pressure_kPa: float = spec_field(300.0, unit="kPa",
+                                           help="Uniaxial stack pressure; denser deposits, less dead Li",
+                                           minimum=0.0, maximum=10_000.0, flag="--stack-pressure")
 
     def __post_init__(self) -> None:
         validate_design(self)

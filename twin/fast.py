@@ -63,7 +63,7 @@ from twin.cell_parameters import parameter_values
 from twin.cycle_rows import cycle_rows
 from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, importable from here as before
     ACCUMULATING, ACTIVE, AREA, CATHODE, DEAD, DEFAULT_INTERPOLATION_TOLERANCE, DEFAULT_TOLERANCE, DEPOSIT,
-    ELECTROLYTE, KNEE_ACTIVE_FRACTION, RELAXING, SEI, STATE_COUNT, CycleResult, CycleSkippingIntegrator,
+    ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SEI, STATE_COUNT, CycleResult, CycleSkippingIntegrator,
     fill_skipped_cycles, run_cycle_skipping,
 )
 from twin.cycling import CellSimulator
@@ -82,6 +82,7 @@ STATE_PARAMETERS: dict[str, str] = {
     "Li-metal SEI lithium [mol.m-2]": P.initial_sei_li,
     "Li-metal surface area factor": P.initial_area_factor,
     "Electrolyte mass [kg.m-2]": P.initial_electrolyte_mass,
+    "Porous foil lithium [mol.m-2]": P.initial_porous_foil_li,
 }
 CATHODE_LITHIUM = "Lithium in positive electrode [mol.m-2]"
 CATHODE_CONCENTRATION = "Initial concentration in positive electrode [mol.m-3]"
@@ -179,6 +180,7 @@ class RepresentativeCycler(CellSimulator):
         state[DEPOSIT] = max(state[DEPOSIT], 0.0)
         state[DEAD] = max(state[DEAD], 0.0)
         state[SEI] = max(state[SEI], 0.0)
+        state[POROUS_FOIL] = max(state[POROUS_FOIL], 0.0)
         state[AREA] = min(max(state[AREA], 1.0), self.maximum_area_factor)
         state[ELECTROLYTE] = max(state[ELECTROLYTE], 1e-9)
         state[CATHODE] = min(max(state[CATHODE], 0.0), self.cathode_full_mol_m2)

@@ -34,6 +34,7 @@ def run_lab_cell(
     cutoff_V: float = 0.5,
     overpotential_limit_V: float = 0.1,
     foil_thickness_um: float = 50.0,
+    temperature_degC: float = 25.0,
 ) -> tuple[Any, dict[str, Any] | None]:
     """Run a Li||Cu or Li||Li test with protection strategies.
 
@@ -58,6 +59,8 @@ def run_lab_cell(
         li-li: end of life when the cell overpotential passes this [V].
     foil_thickness_um : float
         li-li: Li foil thickness of each electrode [um].
+    temperature_degC : float
+        Cell temperature [degC], -30 to 80 (the Arrhenius laws of the Li-metal submodels).
 
     Returns
     -------
@@ -79,6 +82,10 @@ def run_lab_cell(
     j = DEFAULT_CURRENT_DENSITY_MA_CM2[cell] if current_density_mA_cm2 is None else current_density_mA_cm2
     combined = prepare(strategies) if strategies else None
     parameters = coin_cell_overrides(combined, j)
+    if isinstance(temperature_degC, bool) or not isinstance(temperature_degC, (int, float)) \
+            or not -30 <= temperature_degC <= 80:
+        raise TestCellError("temperature_degC", f"must lie between -30 and 80 degC, got {temperature_degC!r}")
+    parameters["Ambient temperature [K]"] = temperature_degC + 273.15
     q = capacity_mAh_cm2
     if cell == "li-li":
         test = SymmetricTest(current_density_mA_cm2=j, capacity_mAh_cm2=q,

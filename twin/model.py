@@ -12,12 +12,15 @@ from twin.submodels import (
     AnodeThickness,
     CathodeWetting,
     DeadLithium,
+    DepositMorphology,
     ElectrolyteConsumption,
     LithiumInventory,
     LithiumMetalKinetics,
     LithiumMetalOptions,
     LithiumMetalSEI,
     LithiumMetalUtilisation,
+    PorousFoil,
+    SEIFormation,
     SurfaceRoughening,
 )
 
@@ -42,6 +45,7 @@ SUMMARY_VARIABLES = [
     "Electrolyte wetting fraction",
     "Li-metal surface area factor",
     "Plated lithium deposit [mol.m-2]",
+    "Porous foil lithium [mol.m-2]",
 ]
 
 
@@ -60,9 +64,12 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
         param, "negative", "lithium metal plating", pb_options
     )
     model.submodels["lithium inventory"] = LithiumInventory(param, pb_options)
+    model.submodels["deposit morphology"] = DepositMorphology(param, li_options)
+    model.submodels["sei formation"] = SEIFormation(param, li_options)
     model.submodels["lithium metal sei"] = LithiumMetalSEI(param, li_options)
     model.submodels["dead lithium"] = DeadLithium(param, li_options)
     model.submodels["surface roughening"] = SurfaceRoughening(param, li_options)
+    model.submodels["porous foil"] = PorousFoil(param, li_options)
     model.submodels["electrolyte consumption"] = ElectrolyteConsumption(param, li_options)
     model.submodels["anode thickness"] = AnodeThickness(param, pb_options)
     model.build_model()

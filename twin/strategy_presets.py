@@ -153,6 +153,13 @@ _PRESETS: list[Strategy] = [
                  EDB_SOURCE.format(line=23, what="FDMB, 1 M LiFSI, 0.5 mA/cm2, CE 0.995")
                  + " (Kim et al. 2023 list 0.9898)",
                  EDB_NOTE),
+    # --- electrolytes of published full cells (not in the CE-ordered six) ---------------
+    _electrolyte("lipf6-fec-dec",
+                 "1 M LiPF6 in FEC:DEC: FEC as co-solvent (not additive), the Dahn group's "
+                 "anode-free baseline (Louli et al., J. Electrochem. Soc. 166, A1291, 2019).",
+                 0.976, 1.0,
+                 EDB_SOURCE.format(line=48, what="FEC:DEC 0.42:0.58, 1 M LiPF6, 1.0 mA/cm2, CE 0.976"),
+                 EDB_NOTE),
 ]
 
 PRESETS: dict[str, Strategy] = {s.name: s for s in _PRESETS}

@@ -39,7 +39,7 @@ TABLE_COLUMNS = [
                    "command line override its rates.")
 @click.option("--stop-on-dendrite-risk", is_flag=True, default=False,
               help="End of life at cycle 1 when the Chazalviel model flags the CC charge "
-                   "(above the limiting current, or Sand's time shorter than the charge).")
+                   "(charge current density above the limiting current J*; below J* Sand's time does not apply).")
 @strategy_options
 @cell_options
 @output_options
@@ -51,7 +51,8 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
         eol: float, cell_model: str, fmt: str, out: Path | None, plot_path: Path | None = None,
         strategies: list | None = None, test_cell: dict | None = None, mode: str = "fast",
         protocol_file: str | None = None, stop_on_dendrite_risk: bool = False,
-        electrode_area: float = 25.0, layers: int = 10, separator_thickness: float = 12.0) -> None:
+        electrode_area: float = 25.0, layers: int = 10, separator_thickness: float = 12.0,
+        stack_pressure: float = 300.0) -> None:
     """Forecast the cycle life of one Li-metal cell design.
 
     Cycles are simulated with the PyBaMM model and the twin's Li-metal submodels
@@ -69,7 +70,8 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
     if cell in ("li-cu", "li-li"):  # test cells: the strategies' Li||Cu or Li||Li behaviour
         from twin.experiments.commands.strategies import render_test_cell, run_test_cell
 
-        result, combined = run_test_cell(test_cell, strategies or [], max_cycles if max_cycles_given else None)
+        result, combined = run_test_cell(test_cell, strategies or [], max_cycles if max_cycles_given else None,
+                                         temperature_degC=temperature)
         emit(render_test_cell(result, combined, fmt), out)
         return
     if cell == "anode-free":
@@ -81,10 +83,11 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
 
     finite(electrode_area, "--electrode-area")
     finite(separator_thickness, "--separator-thickness")
+    finite(stack_pressure, "--stack-pressure")
     design = CellDesign(cathode=cathode.upper(), np_ratio=np_ratio, areal_capacity_mAh_cm2=areal_capacity,
                         electrolyte_g_per_Ah=electrolyte_amount, temperature_degC=temperature,
                         electrode_area_cm2=electrode_area, layers=layers,
-                        separator_thickness_um=separator_thickness)
+                        separator_thickness_um=separator_thickness, stack_pressure_kPa=stack_pressure)
     protocol = resolve_protocol(protocol_file, charge_rate, discharge_rate)
     from twin.simulation import predict_cycle_life  # PyBaMM only once the input is valid
 

@@ -138,19 +138,22 @@ def _show_table(info: dict[str, Any]) -> str:
 # twin predict --cell li-cu|li-li
 
 
-def run_test_cell(test_cell: dict[str, Any], strategies: list[Any],
-                  cycles: int | None) -> tuple[Any, dict[str, Any] | None]:
-    """Run the Li||Cu or Li||Li test of `twin predict --cell` with the strategies given;
-    returns the result and the combined strategy's description (None without one)."""
+def run_test_cell(test_cell: dict[str, Any], strategies: list[Any], cycles: int | None,
+                  temperature_degC: float = 25.0) -> tuple[Any, dict[str, Any] | None]:
+    """Run the Li||Cu or Li||Li test of `twin predict --cell` with the strategies given,
+    at `temperature_degC` (the Arrhenius laws of the Li-metal submodels); returns the
+    result and the combined strategy's description (None without one)."""
     from twin.lab_cells import run_lab_cell
 
     if test_cell["cell"] == "li-cu" and test_cell["ce_protocol"] != "reservoir" and cycles is not None and cycles < 2:
         raise InputError("--max-cycles: a Li||Cu test needs at least 2 cycles")
+    if not -30 <= temperature_degC <= 80:
+        raise InputError(f"--temperature must lie between -30 and 80 degC, got {temperature_degC}")
     return run_lab_cell(test_cell["cell"], strategies, current_density_mA_cm2=test_cell["current_density_mA_cm2"],
                         capacity_mAh_cm2=test_cell["capacity_mAh_cm2"], cycles=cycles,
                         ce_protocol=test_cell["ce_protocol"], cutoff_V=test_cell["cutoff_V"],
                         overpotential_limit_V=test_cell["overpotential_limit_V"],
-                        foil_thickness_um=test_cell["foil_thickness_um"])
+                        foil_thickness_um=test_cell["foil_thickness_um"], temperature_degC=temperature_degC)
 
 
 def render_test_cell(result: Any, strategies: dict[str, Any] | None, fmt: str) -> str:

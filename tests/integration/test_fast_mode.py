@@ -86,8 +86,11 @@ def test_checkup_cycles_are_slow_marked_and_not_end_of_life():
 
 
 def test_stop_on_dendrite_risk_ends_a_flagged_design_at_cycle_one():
+    # 4 mA/cm2 through a 100 um separator with a 0.025 M electrolyte: J* ~ 3.1 mA/cm2
     fast_charge = Protocol(charge_rate_C=1.0, discharge_rate_C=1.0)
-    flagged = predict_cycle_life(DESIGN, fast_charge, mode="fast", stop_on_dendrite_risk=True)
+    dilute = {"Initial concentration in electrolyte [mol.m-3]": 25.0}
+    design = CellDesign(np_ratio=1.0, separator_thickness_um=100.0)
+    flagged = predict_cycle_life(design, fast_charge, mode="fast", stop_on_dendrite_risk=True, overrides=dilute)
     assert flagged.extra["dendrite_risk"]["flag"]
     assert (flagged.cycle_life, flagged.end_of_life_reason) == (1, "dendrite_risk")
     assert len(flagged.cycles) == 1

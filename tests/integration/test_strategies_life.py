@@ -154,13 +154,14 @@ def test_anode_free_lives_follow_the_electrolytes_ce_order(anode_free):
 
 
 def test_np1_lives_follow_the_electrolytes_ce_order(np1):
-    # LHCE and FDMB outlive the 90-cycle cap at N:P 1 (full lives ~160 and ~210
-    # cycles); their order is read from the Li reservoir left at the cap: the knee
-    # comes when the excess Li is spent.
+    # HCE, LHCE and FDMB outlive the 90-cycle cap at N:P 1 (a 4 mAh/cm2 full cell loses
+    # less per plated mole than the 1 mAh/cm2 Li||Cu test its anchor comes from, Adams
+    # 2018); their order is read from the Li reservoir left at the cap: the knee comes
+    # when the excess Li is spent.
     ordered = list(ELECTROLYTE_PRESETS)
     reached = [n for n in ordered if np1[n].cycle_life is not None]
     censored = [n for n in ordered if np1[n].cycle_life is None]
-    assert reached == ordered[:len(reached)] and len(reached) >= 4, {n: np1[n].cycle_life for n in ordered}
+    assert reached == ordered[:len(reached)] and len(reached) >= 3, {n: np1[n].cycle_life for n in ordered}
     life = [np1[n].cycle_life for n in reached]
     assert life == sorted(life) and len(set(life)) == len(life)
     reservoir = [float(np1[n].cycles["active_li_mAh_cm2"].iloc[-1]) for n in censored]
@@ -184,11 +185,17 @@ def test_same_strategy_dies_sooner_at_a_higher_current_density(np1):
     assert fast.cycle_life < np1[name].cycle_life
 
 
+# A 0.015 M electrolyte and a 100 um separator put J* (~1.9 mA/cm2) below an ordinary
+# 2 mA/cm2 charge, so the dendrite flag and the separators' threshold can be exercised.
+DILUTE = {"Initial concentration in electrolyte [mol.m-3]": 15.0}
+DILUTE_DESIGN = CellDesign(areal_capacity_mAh_cm2=4.0, separator_thickness_um=100.0)
+
+
 def test_separators_move_the_dendrite_threshold_more_than_the_ce():
     electrolyte = "lifsi-dme"
-    d, protocol = CellDesign(areal_capacity_mAh_cm2=4.0), Protocol(charge_rate_C=0.5)  # 2 mA/cm2
-    base_risk = assess_dendrite_risk(d, protocol, parameter_values(d, protocol))
-    assert base_risk.flag  # Sand's time is shorter than this CC charge
+    d, protocol = DILUTE_DESIGN, Protocol(charge_rate_C=0.5)  # 2 mA/cm2
+    base_risk = assess_dendrite_risk(d, protocol, parameter_values(d, protocol, DILUTE))
+    assert base_risk.flag  # 2 mA/cm2 is above J* ~ 1.9 mA/cm2 of this dilute electrolyte
     base_ce = simulated_li_cu_ce(prepare([electrolyte]), 1.0)
     separators = [s for s in presets().values() if s.family == "separator"]
     for separator in separators:
@@ -203,11 +210,12 @@ def test_separators_move_the_dendrite_threshold_more_than_the_ce():
 
 
 def test_predict_reports_the_separators_dendrite_threshold():
-    d, protocol = CellDesign(areal_capacity_mAh_cm2=4.0), Protocol(charge_rate_C=0.5)
-    plain = predict_cycle_life(d, protocol, max_cycles=1, strategies=["lifsi-dme"], stop_on_dendrite_risk=True)
+    d, protocol = DILUTE_DESIGN, Protocol(charge_rate_C=0.5)
+    plain = predict_cycle_life(d, protocol, max_cycles=1, strategies=["lifsi-dme"], stop_on_dendrite_risk=True,
+                               overrides=DILUTE)
     assert (plain.cycle_life, plain.end_of_life_reason) == (1, "dendrite_risk")
     guarded = predict_cycle_life(d, protocol, max_cycles=2, strategies=["lifsi-dme", "llzto-coated-separator"],
-                                 stop_on_dendrite_risk=True)
+                                 stop_on_dendrite_risk=True, overrides=DILUTE)
     assert guarded.end_of_life_reason == "max_cycles" and len(guarded.cycles) == 2
     risk = guarded.extra["dendrite_risk"]
     assert risk["flag"] is False

@@ -24,8 +24,10 @@ def test_li_cu_books_every_plated_mole_and_strips_to_the_cut_off():
     assert c["plated_mAh_cm2"].sum() - c["stripped_mAh_cm2"].sum() == pytest.approx(lost, rel=1e-6)
     # the strip ended because the Li on Cu ran out, not on a timer
     assert c["active_li_mAh_cm2"].iloc[-1] < 1e-4
-    # surface roughening raises the SEI area: the CE drifts down cycle by cycle
-    assert np.all(np.diff(c["coulombic_efficiency"]) < 0)
+    # the first plating also forms the first SEI (formation): its CE is the lowest
+    assert c["coulombic_efficiency"].iloc[0] < c["coulombic_efficiency"].iloc[1:].min() - 0.01
+    # surface roughening raises the SEI area: after formation the CE drifts down cycle by cycle
+    assert np.all(np.diff(c["coulombic_efficiency"].iloc[1:]) < 0)
     assert result.average_coulombic_efficiency == pytest.approx(c["coulombic_efficiency"].iloc[3:].mean())
 
 
@@ -63,9 +65,11 @@ def test_adams_reservoir_ce_follows_its_formula():
     assert 0 < result.stripped_final_mAh_cm2 < q_t
     assert result.average_coulombic_efficiency == pytest.approx(
         (n * q_c + result.stripped_final_mAh_cm2) / (n * q_c + q_t), rel=1e-9)
-    # the same per-mole losses: close to the repeated test's CE at the same current density
+    # Adams et al. (2018): the reservoir protocol reports a higher CE than plating and
+    # stripping 1 mAh/cm2 on bare Cu each cycle (the cycled Li never returns to the fine
+    # nucleation stage), by well under a percentage point
     repeated = run_li_cu(LiCuTest(current_density_mA_cm2=0.5)).average_coulombic_efficiency
-    assert abs(result.average_coulombic_efficiency - repeated) < 3e-3
+    assert repeated < result.average_coulombic_efficiency < repeated + 1e-2
     assert result.formation_coulombic_efficiency < 1
 
 

@@ -27,12 +27,18 @@ class LithiumMetalParameters:
     deposit_porosity = "Plated lithium deposit porosity"
     initial_active_li = "Initial active lithium metal [mol.m-2]"
     initial_deposit = "Initial plated lithium deposit [mol.m-2]"
+    # dense foil converted to porous Li (twin.submodels.porous_foil)
+    foil_conversion_per_stripped_li = "Foil converted to porous lithium per stripped lithium"
+    initial_porous_foil_li = "Initial porous foil lithium [mol.m-2]"
     # SEI on Li metal
     sei_rate_constant = "Li-metal SEI rate constant [mol.m-2.s-1]"
     sei_fresh_surface_fraction = "Li-metal SEI fresh-surface fraction"
     sei_reference_thickness = "Li-metal SEI diffusion reference thickness [m]"
     sei_molar_volume = "Li-metal SEI molar volume per lithium [m3.mol-1]"
     initial_sei_li = "Initial Li-metal SEI lithium [mol.m-2]"
+    sei_activation_energy = "Li-metal SEI activation energy [J.mol-1]"
+    sei_formation_amount = "Li-metal SEI formation amount [mol.m-2]"
+    sei_formation_share = "Li-metal SEI formation share of plating"
     # dead Li
     dead_li_fraction = "Dead lithium fraction at reference current density"
     dead_li_exponent = "Dead lithium current-density exponent"
@@ -53,6 +59,14 @@ class LithiumMetalParameters:
     wetting_sharpness = "Electrolyte wetting sharpness"
     wetted_pore_volume = "Wetted pore volume excluding anode [m3.m-2]"
     stack_thickness_excluding_anode = "Stack thickness excluding anode [m]"
+    # deposit morphology: plated amount, temperature, stack pressure (twin.submodels.deposit_morphology)
+    nucleation_li_amount = "Nucleation-stage lithium amount [mol.m-2]"
+    nucleation_loss_enhancement = "Nucleation-stage loss enhancement"
+    morphology_reference_temperature = "Deposit morphology reference temperature [K]"
+    deposit_coarsening_activation_energy = "Deposit coarsening activation energy [J.mol-1]"
+    stack_pressure = "Stack pressure [Pa]"
+    reference_stack_pressure = "Reference stack pressure [Pa]"
+    stack_pressure_half_effect = "Stack pressure half-effect [Pa]"
 
     @classmethod
     def names(cls) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from twin.submodels.anode_thickness import AnodeThickness
 from twin.submodels.dead_lithium import DeadLithium
+from twin.submodels.deposit_morphology import DepositMorphology
 from twin.submodels.electrolyte_consumption import ElectrolyteConsumption
 from twin.submodels.li_metal_interface import (
     CathodeWetting,
@@ -11,10 +12,12 @@ from twin.submodels.li_metal_interface import (
 from twin.submodels.li_metal_sei import LithiumMetalSEI
 from twin.submodels.lithium_inventory import LithiumInventory
 from twin.submodels.options import CELL_MODELS, LITHIUM_METAL_OPTIONS, LithiumMetalOptions
+from twin.submodels.porous_foil import PorousFoil
+from twin.submodels.sei_formation import SEIFormation
 from twin.submodels.surface_roughening import SurfaceRoughening
 
 __all__ = [
-    "AnodeThickness", "CathodeWetting", "CELL_MODELS", "DeadLithium", "ElectrolyteConsumption",
+    "AnodeThickness", "CathodeWetting", "CELL_MODELS", "DeadLithium", "DepositMorphology", "ElectrolyteConsumption",
     "LITHIUM_METAL_OPTIONS", "LithiumInventory", "LithiumMetalKinetics", "LithiumMetalOptions",
-    "LithiumMetalSEI", "LithiumMetalUtilisation", "SurfaceRoughening",
+    "LithiumMetalSEI", "LithiumMetalUtilisation", "PorousFoil", "SEIFormation", "SurfaceRoughening",
 ]

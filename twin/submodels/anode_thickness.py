@@ -10,7 +10,8 @@ LI = LithiumMetalParameters()
 
 
 class AnodeThickness(pybamm.BaseSubModel):
-    """Anode thickness = dense foil + porous deposit + dead-Li layer + SEI.
+    """Anode thickness = dense foil + porous deposit + dead-Li layer + SEI + the pores of
+    the foil converted to porous Li (`PorousFoil`).
 
     Dense Li moves the interface by V_Li / F per coulomb: 4.85 um per mAh/cm2.
     Swelling is the change of the unit-cell stack thickness (current collectors,
@@ -31,6 +32,7 @@ class AnodeThickness(pybamm.BaseSubModel):
             + n_dep * V_li / (1 - eps_dep)
             + variables["Dead lithium layer thickness [m]"]
             + variables["Li-metal SEI volume [m3.m-2]"]
+            + variables["Porous foil pore volume [m3.m-2]"]
         )
         initial = (
             LI.initial_active_li * V_li
@@ -38,6 +40,7 @@ class AnodeThickness(pybamm.BaseSubModel):
             / (1 - LI.dead_li_layer_porosity)
             + LI.initial_sei_li
             * LI.sei_molar_volume
+            + LI.initial_porous_foil_li * V_li * eps_dep / (1 - eps_dep)
         )
         rest_of_stack = LI.stack_thickness_excluding_anode
         variables.update({

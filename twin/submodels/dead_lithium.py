@@ -13,9 +13,10 @@ LI = LithiumMetalParameters()
 class DeadLithium(pybamm.BaseSubModel):
     """Dead Li [mol.m-2]: a fraction f of the stripped Li is left isolated.
 
-    "constant fraction": f = f_0. "current dependent": f = f_0 (J_plating / J_ref)^b;
+    "constant fraction": f = f_0. "current dependent": f = f_0 (J_plating / J_ref)^b M;
     the deposit morphology (and so how much of it is orphaned on stripping) is set by
-    the plating current density, which is the protocol's CC charge current density.
+    the plating current density, which is the protocol's CC charge current density,
+    and by the plated amount, temperature and stack pressure (M, `DepositMorphology`).
     Dead Li can be revived at a first-order rate (iodine-type hosts). Dead Li and SEI
     form a porous layer whose ionic resistance L / (kappa_e eps^b) adds an overpotential
     (Xu et al., J. Electrochem. Soc. 166, A3456, 2019); it rises as electrolyte dries.
@@ -55,7 +56,8 @@ class DeadLithium(pybamm.BaseSubModel):
                 J = LI.plating_current_density
                 J_ref = LI.dead_li_reference_current_density
                 b = LI.dead_li_exponent
-                fraction = f_0 * (J / J_ref) ** b
+                # finer deposits (first Li of a plating, cold, unpressed) orphan more
+                fraction = f_0 * (J / J_ref) ** b * variables["Deposit morphology loss factor"]
             else:
                 fraction = f_0
             r_dead = availability * fraction * strip

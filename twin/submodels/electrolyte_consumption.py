@@ -15,7 +15,7 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
 
     The wetting fraction w = r / (1 + r^k)^(1/k), r = electrolyte volume / pore volume
     to fill (cathode and separator pores, the porous plated deposit, the dead-Li
-    layer), is 1 while there is enough electrolyte and falls towards r when there is
+    layer, the foil converted to porous Li), is 1 while there is enough electrolyte and falls towards r when there is
     not: unwetted interface is lost to the reactions (see the utilisation submodels)
     and the porous layer resistance rises as 1/w. "false" keeps w = 1.
     """
@@ -44,6 +44,7 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
                 LI.wetted_pore_volume
                 + n_dep * V_li * eps_dep / (1 - eps_dep)
                 + n_dead * V_li * eps_dead / (1 - eps_dead)
+                + variables["Porous foil pore volume [m3.m-2]"]
             )
             ratio = pybamm.maximum(mass, 0) / LI.electrolyte_density / pore_volume
             k = LI.wetting_sharpness

@@ -13,7 +13,10 @@ LI = LithiumMetalParameters()
 class LithiumMetalSEI(pybamm.BaseSubModel):
     """Li consumed into SEI [mol.m-2].
 
-    Rate = availability x (k_SEI x A x g + f_fresh x (plated + stripped rate)):
+    Rate = availability x (k_SEI(T) x A x g + f_fresh M x (plated + stripped rate)),
+    k_SEI(T) Arrhenius with the SEI growth activation energy, M the deposit morphology
+    loss factor (`DepositMorphology`), plus the formation stage on a fresh surface
+    (`SEIFormation`):
     growth proportional to the active surface area A (which roughening raises), plus
     re-formation on fresh Li exposed when the interface moves. `g` is 1 for
     "constant rate" (the SEI on Li keeps cracking and never passivates) and
@@ -50,8 +53,13 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
             availability = variables["Lithium metal availability"]
             plate = variables["Lithium plating rate [mol.m-2.s-1]"]
             strip = variables["Lithium stripping rate [mol.m-2.s-1]"]
-            k_sei = LI.sei_rate_constant
-            f_fresh = LI.sei_fresh_surface_fraction
+            # Arrhenius growth (chemical corrosion); fresh surface per mole moved follows
+            # the deposit's fineness (M, `DepositMorphology`)
+            T = variables["X-averaged cell temperature [K]"]
+            E_sei = LI.sei_activation_energy
+            T_ref = LI.morphology_reference_temperature
+            k_sei = LI.sei_rate_constant * pybamm.exp(E_sei / self.param.R * (1 / T_ref - 1 / T))
+            f_fresh = LI.sei_fresh_surface_fraction * variables["Deposit morphology loss factor"]
             V_sei = LI.sei_molar_volume
             thickness = n_sei * V_sei / area
             if self.law == "diffusion limited":
@@ -59,7 +67,8 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
                 passivation = L_ref / (L_ref + thickness)
             else:
                 passivation = pybamm.Scalar(1)
-            rate = availability * (k_sei * area * passivation + f_fresh * (plate + strip))
+            rate = availability * (k_sei * area * passivation + f_fresh * (plate + strip)) + variables[
+                "Li-metal SEI formation-stage rate [mol.m-2.s-1]"]
         variables.update({
             "Li-metal SEI formation rate [mol.m-2.s-1]": rate,
             "Li-metal SEI thickness [m]": thickness,

@@ -14,6 +14,8 @@ LITHIUM_METAL_OPTIONS: dict[str, tuple[str, ...]] = {
     "dead lithium": ("current dependent", "constant fraction", "none"),
     "surface roughening": ("true", "false"),
     "electrolyte consumption": ("true", "false"),
+    "deposit morphology": ("conditions dependent", "constant"),
+    "porous foil": ("true", "false"),
 }
 
 CELL_MODELS: tuple[str, ...] = ("spm", "spme", "dfn")

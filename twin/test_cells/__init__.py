@@ -2,8 +2,9 @@
 
 Papers report a protection strategy as a Li||Cu Coulombic efficiency or a symmetric
 Li||Li lifetime. These are configurations of the twin: the same Li-metal submodels
-(`LithiumInventory`, `LithiumMetalSEI`, `DeadLithium`, `SurfaceRoughening`,
-`ElectrolyteConsumption`, `LithiumMetalUtilisation`, `AnodeThickness`) around one
+(`LithiumInventory`, `PorousFoil`, `DepositMorphology`, `SEIFormation`, `LithiumMetalSEI`,
+`DeadLithium`, `SurfaceRoughening`, `ElectrolyteConsumption`, `LithiumMetalUtilisation`,
+`AnodeThickness`) around one
 Li-metal working electrode, with a different cell around it (`TestCellVoltage`):
 
 * **Li||Cu**: the Cu working electrode holds the finite Li inventory (none at the

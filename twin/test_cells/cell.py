@@ -19,11 +19,14 @@ from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_va
 from twin.submodels import (
     AnodeThickness,
     DeadLithium,
+    DepositMorphology,
     ElectrolyteConsumption,
     LithiumInventory,
     LithiumMetalOptions,
     LithiumMetalSEI,
     LithiumMetalUtilisation,
+    PorousFoil,
+    SEIFormation,
     SurfaceRoughening,
 )
 from twin.test_cells.protocols import (
@@ -119,8 +122,11 @@ def _submodels(param, cell: str, options: LithiumMetalOptions) -> list[pybamm.Ba
     # Order matters for coupled variables: each needs only what comes before it.
     return [
         LithiumInventory(param, pb_options),
+        PorousFoil(param, options),
         ElectrolyteConsumption(param, options),
         SurfaceRoughening(param, options),
+        DepositMorphology(param, options),
+        SEIFormation(param, options),
         LithiumMetalSEI(param, options),
         DeadLithium(param, options),
         LithiumMetalUtilisation(param, pb_options),

@@ -64,7 +64,7 @@ def test_recipe_overrides_bounds_adds_and_removes_parameters():
     space = recipe.space
     assert SEI_RATE not in space.parameter_names and recipe.overrides[SEI_RATE] == 2e-7
     dead = space[DEAD_LI_FRACTION]
-    assert (dead.low, dead.high, dead.log, dead.default) == (0.005, 0.05, True, 0.012)
+    assert (dead.low, dead.high, dead.log, dead.default) == (0.005, 0.05, True, 0.008)
     assert space["Li-metal SEI diffusion reference thickness [m]"].default is None
     assert space.design_choices == (DesignChoice("areal_capacity_mAh_cm2", (1.0, 2.0)),)
 

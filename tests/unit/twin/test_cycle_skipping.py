@@ -26,7 +26,7 @@ class LossyCell:
         self.protocol = Protocol(checkup_every=checkup_every)
         self.q = mol_per_m2_from_mAh_per_cm2(self.design.areal_capacity_mAh_cm2)
         self.loss_fraction = loss_fraction
-        self.initial_state = np.array([np_ratio * self.q, 0.0, 0.0, 0.0, 1.0, 0.05, self.q])
+        self.initial_state = np.array([np_ratio * self.q, 0.0, 0.0, 0.0, 1.0, 0.05, 0.0, self.q])  # no porous foil
         self.maximum_area_factor = 5.0
         self.calls = 0
 
@@ -48,7 +48,7 @@ class LossyCell:
         row = {"cycle": 1, **cycle_rows(
             areal_capacity_mAh_cm2=self.design.areal_capacity_mAh_cm2, plated_mol_m2=plated,
             stripped_mol_m2=stripped, lost_mol_m2=loss, active_li_mol_m2=end[ACTIVE], dead_li_mol_m2=end[DEAD],
-            sei_li_mol_m2=end[SEI], cathode_li_mol_m2=end[CATHODE], total_li_mol_m2=float(end[[0, 1, 2, 3, 6]].sum()),
+            sei_li_mol_m2=end[SEI], cathode_li_mol_m2=end[CATHODE], total_li_mol_m2=float(end[[0, 1, 2, 3, CATHODE]].sum()),
             anode_thickness_m=1e-5, swelling_pct=0.0, electrolyte_kg_m2=end[ELECTROLYTE], wetting_fraction=1.0,
             surface_area_factor=end[AREA]), "simulated": True, "checkup": checkup}
         return CycleResult(row, end)

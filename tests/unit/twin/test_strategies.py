@@ -209,7 +209,8 @@ def test_a_separator_raises_the_limiting_current_and_sands_time():
     assert scaled.limiting_current_density_mA_cm2 == pytest.approx(1.6)
     assert scaled.sand_time_s == pytest.approx(12000.0)  # t_Sand ~ 1/t_a^2
     assert not scaled.flag  # 1.2 < 1.6 mA/cm2 and Sand's time no shorter than the charge
-    assert scale_dendrite_risk(risk, 1.5).flag  # Sand's time 6750 s < 12000 s
+    assert scale_dendrite_risk(risk, 1.4).flag  # 1.2 > 1.12 mA/cm2: above J*, still flagged
+    assert not scale_dendrite_risk(risk, 1.5).flag  # at J*; Sand's time (6750 s) does not apply below it
     assert scale_dendrite_risk(risk, 1.0) is risk
 
 
