@@ -69,11 +69,13 @@ def test_two_workers_share_one_postgres_study(postgres_url, workdir, child_env):
     assert 10 <= len(done) <= 11  # each worker stops at 10 finished (one may be mid-trial then)
     assert not [t for t in trials if t.state in (TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING)]
     assert all(1e-3 <= t.params[DEAD_LI] <= 0.05 for t in done)
-    # both workers report the same study and best trial, read from the server
+    # both workers report the study's best trial as read from the server when each ended:
+    # never better than the study's best, and the one that ended last saw all of it
     results = [json.loads(out) for out, _ in outputs]
     assert {r["storage"] for r in results} == {postgres_url}
     best = min(t.value for t in done if t.state == TrialState.COMPLETE)
-    assert results[1]["loss"] == pytest.approx(best)
+    assert all(r["loss"] >= best * (1 - 1e-9) for r in results)
+    assert min(r["loss"] for r in results) == pytest.approx(best)
 
 
 def test_killed_worker_study_resumes_on_postgres(postgres_url, workdir, child_env):
