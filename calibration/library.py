@@ -156,9 +156,12 @@ def build_library(recipe: Recipe, design: Mapping[str, Any], horizon: int, size:
     ok = np.all(np.isfinite(retention), axis=1)
     library = SimulationLibrary(names, values[ok], retention[ok], key)
     if cache is not None:
-        from twin.files import write_atomic
         import io
 
+        from twin.files import write_atomic
+
+        # the project's own cache folder (not a user's output path): made here on first use
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, values=library.values, retention=library.retention)
         write_atomic(cache, buffer.getvalue())
