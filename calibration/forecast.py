@@ -127,23 +127,33 @@ class Forecast:
         }
 
 
+def distinct_successful_trials(trials: Sequence[optuna.trial.FrozenTrial],
+                               penalty: float) -> list[optuna.trial.FrozenTrial]:
+    """Completed trials with a finite loss below `penalty`, best first, one per distinct
+    parameter set (a repeated point adds no information to the ensemble)."""
+    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
+            and math.isfinite(t.value) and t.value < penalty]
+    done.sort(key=lambda t: (t.value, t.number))
+    distinct: list[optuna.trial.FrozenTrial] = []
+    seen: set[tuple] = set()
+    for trial in done:
+        key = tuple(sorted((k, round(float(v), 12) if isinstance(v, float) else v) for k, v in trial.params.items()))
+        if key not in seen:
+            seen.add(key)
+            distinct.append(trial)
+    return distinct
+
+
 def select_members(trials: Sequence[optuna.trial.FrozenTrial], size: int, loss_ratio: float,
                    penalty: float) -> list[Member]:
     """The `size` best successful trials with distinct parameters, weighted 1 within
     `loss_ratio` x the best loss and (loss_ratio x best / loss)^2 beyond."""
-    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
-            and math.isfinite(t.value) and t.value < penalty]
-    done.sort(key=lambda t: (t.value, t.number))
+    done = distinct_successful_trials(trials, penalty)
     if not done:
         return []
     limit = done[0].value * loss_ratio
     members: list[Member] = []
-    seen: set[tuple] = set()
     for trial in done:
-        key = tuple(sorted((k, round(float(v), 12) if isinstance(v, float) else v) for k, v in trial.params.items()))
-        if key in seen:
-            continue
-        seen.add(key)
         weight = 1.0 if trial.value <= limit else (limit / trial.value) ** 2
         members.append(Member(trial.number, float(trial.value), dict(trial.params),
                               float(trial.user_attrs.get("capacity_scale", 1.0)), weight))
@@ -308,16 +318,9 @@ def posterior_members(trials: Sequence[optuna.trial.FrozenTrial], size: int, pen
     objective), so its posterior weight relative to the best is
     exp(-n (L^2 - L_best^2) / (2 sigma^2)) (calibration.posterior); members below
     POSTERIOR_MIN_WEIGHT of the best are left out (they cannot move the band)."""
-    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
-            and math.isfinite(t.value) and t.value < penalty]
-    done.sort(key=lambda t: (t.value, t.number))
+    done = distinct_successful_trials(trials, penalty)
     members: list[Member] = []
-    seen: set[tuple] = set()
     for trial in done:
-        key = tuple(sorted((k, round(float(v), 12) if isinstance(v, float) else v) for k, v in trial.params.items()))
-        if key in seen:
-            continue
-        seen.add(key)
         weight = math.exp(-fit_points * (trial.value ** 2 - done[0].value ** 2) / (2.0 * noise_sd ** 2))
         if weight < POSTERIOR_MIN_WEIGHT:
             break
