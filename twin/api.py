@@ -150,6 +150,7 @@ def li_cu(
     cycles: int | None = None,
     ce_protocol: str = "repeated",
     cutoff_V: float = 0.5,
+    temperature_degC: float = 25.0,
 ) -> LabCellResult:
     """The Li||Cu Coulombic-efficiency test (what `twin predict --cell li-cu` runs).
 
@@ -167,6 +168,8 @@ def li_cu(
         Repeated plate/strip, or the Adams et al. (2018) reservoir protocol.
     cutoff_V : float
         Stripping cut-off voltage [V vs Li].
+    temperature_degC : float
+        Cell temperature [degC] (Arrhenius laws of SEI growth and Li kinetics).
 
     Returns
     -------
@@ -179,7 +182,8 @@ def li_cu(
     result, combined = run_lab_cell("li-cu", _strategy_items(strategies),
                                     current_density_mA_cm2=current_density_mA_cm2,
                                     capacity_mAh_cm2=capacity_mAh_cm2, cycles=cycles,
-                                    ce_protocol=ce_protocol, cutoff_V=cutoff_V)
+                                    ce_protocol=ce_protocol, cutoff_V=cutoff_V,
+                                    temperature_degC=temperature_degC)
     return LabCellResult(result, combined)
 
 
@@ -191,6 +195,7 @@ def li_li(
     max_cycles: int | None = None,
     overpotential_limit_V: float = 0.1,
     foil_thickness_um: float = 50.0,
+    temperature_degC: float = 25.0,
 ) -> LabCellResult:
     """The Li||Li symmetric-cell lifespan (what `twin predict --cell li-li` runs).
 
@@ -207,7 +212,9 @@ def li_li(
     overpotential_limit_V : float
         End of life when the cell overpotential passes this [V].
     foil_thickness_um : float
-        Li foil thickness of each electrode [um].
+        Li foil thickness of each electrode [µm].
+    temperature_degC : float
+        Cell temperature [degC] (Arrhenius laws of SEI growth and Li kinetics).
 
     Returns
     -------
@@ -221,7 +228,7 @@ def li_li(
                                     current_density_mA_cm2=current_density_mA_cm2,
                                     capacity_mAh_cm2=capacity_mAh_cm2, cycles=max_cycles,
                                     overpotential_limit_V=overpotential_limit_V,
-                                    foil_thickness_um=foil_thickness_um)
+                                    foil_thickness_um=foil_thickness_um, temperature_degC=temperature_degC)
     return LabCellResult(result, combined)
 
 

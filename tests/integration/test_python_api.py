@@ -50,6 +50,11 @@ def test_lab_cells() -> None:
     li_li = twin.li_li(max_cycles=3)
     assert li_li.cell == "li-li" and li_li.result.test.current_density_mA_cm2 == 1.0
     assert len(li_li.cycles) == 3 and (li_li.cycles["overpotential_strip_mV"] > 0).all()
+    # the API passes the temperature on as the CLI does: a warm Li||Cu test is more efficient
+    warm = twin.li_cu(cycles=4, temperature_degC=60.0)
+    assert warm.coulombic_efficiency > li_cu.coulombic_efficiency
+    with pytest.raises(twin.TwinError, match="temperature"):
+        twin.li_cu(cycles=4, temperature_degC=200.0)
 
 
 def test_compare_and_sweep_in_memory(tmp_path) -> None:
