@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from twin.calibration.search_space import Recipe
+from twin.errors import raise_if_interrupted
 
 PHYSICS_DIR = Path(__file__).resolve().parent.parent / "twin"
 
@@ -110,6 +111,7 @@ def _simulate_point(args: tuple[Recipe, dict[str, Any], dict[str, float], int]) 
         curve = simulate_member(model, Member(0, 0.0, params, 1.0), horizon, recipe.fit.eol_fraction, horizon,
                                 mode="auto")
     except Exception:  # noqa: BLE001 - a failed solve leaves this point out, like a penalty trial
+        raise_if_interrupted()  # Ctrl-C inside the solver is not a failed run
         return np.full(horizon, np.nan)
     return np.asarray(curve.normalized_capacity[:horizon], dtype=float)
 

@@ -25,6 +25,7 @@ from twin.calibration.data import NORMALIZED_TO_FIRST_CYCLE, CycleData, discharg
 from twin.calibration.prior import PopulationPrior
 from twin.calibration.search_space import Recipe, RecipeError, SearchSpace
 from twin.design import CellDesign
+from twin.errors import raise_if_interrupted
 from twin.protocol import Protocol
 from twin.simulation import CellSimulator
 
@@ -345,6 +346,7 @@ class CalibrationObjective:
         except optuna.TrialPruned:
             raise
         except Exception as err:  # noqa: BLE001 - SimulationError, pybamm.SolverError, ...: a penalty
+            raise_if_interrupted()  # Ctrl-C inside the solver is not a failed run
             return Evaluation(FAILED_SOLVE_LOSS, failure=f"{type(err).__name__}: {err}"[:500])
         loss, scale = capacity_loss(summary, target, weight)
         voltage_loss = 0.0

@@ -52,7 +52,7 @@ from twin.calibration.safety import die_with_parent, redact, redact_url, sqlite_
 from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from twin.calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
-from twin.errors import CalibrationError  # noqa: F401 - importable from here as before
+from twin.errors import CalibrationError, raise_if_interrupted  # noqa: F401 - CalibrationError importable from here as before
 from twin.protocol import Protocol
 
 DEFAULT_STORAGE = "sqlite:///twin-studies.db"
@@ -367,8 +367,32 @@ def _optimize(study: optuna.Study, spec: ObjectiveSpec, target_trials: int, time
     space = spec.recipe.space
     polish = spec.recipe.fit.polish_trials if sampler_name in ("tpe", "random") and len(space.parameters) >= 2 else 0
     polish = min(polish, max(target_trials - spec.recipe.fit.startup_trials - 1, 0))
-    objective = spec.build()
+    built = spec.build()
+    started: list[int] = []  # storage ids of the trials this process started
+
+    def objective(trial: optuna.Trial) -> float:
+        started.append(trial._trial_id)
+        loss = built(trial)
+        raise_if_interrupted()  # a signal the solver swallowed fails this trial and stops the study
+        return loss
+
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    try:
+        _optimize_in_stages(study, spec, objective, target_trials, polish, deadline, callbacks, seed)
+    except KeyboardInterrupt:
+        # A signal can land outside optuna's own handling of a failing trial (between
+        # creating the trial and running it): never leave this process's trial RUNNING.
+        for trial_id in started[-1:]:
+            with contextlib.suppress(Exception):
+                if study._storage.get_trial(trial_id).state == TrialState.RUNNING:
+                    study._storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        raise
+
+
+def _optimize_in_stages(study: optuna.Study, spec: ObjectiveSpec, objective: Callable, target_trials: int,
+                        polish: int, deadline: float | None, callbacks: Sequence[Callable],
+                        seed: int | None) -> None:
+    space = spec.recipe.space
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if not _run_until(study, objective, target_trials - polish, deadline, callbacks) or polish == 0:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from twin.errors import TwinInputError, TwinRuntimeError
+from twin.errors import TwinInputError, TwinRuntimeError, raise_if_interrupted
 
 # The variable dask's own tools read (dask.config "scheduler-address").
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
@@ -169,6 +169,7 @@ def map_cases(function: Callable[[DesignCase, RunSettings], Any], cases: Sequenc
     if workers == 1:
         for i, case in enumerate(cases):
             yield i, function(case, settings)
+            raise_if_interrupted()  # a signal a solver swallowed still ends the run
         return
     pool = _executor(workers)
     try:

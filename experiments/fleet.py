@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twin.errors import TwinInputError
+from twin.errors import TwinInputError, raise_if_interrupted
 
 ALL_CELLS = "all"
 SUMMARY_NAME = "summary.csv"
@@ -143,6 +143,7 @@ def calibrate_cell(job: CellJob, settings: FleetSettings) -> dict[str, Any]:
                    if settings.tracking_uri else None)
         result = calibrate(data, recipe, settings.fit_cycles, study, tracker)
     except Exception as err:  # noqa: BLE001 - one bad cell must not stop the fleet
+        raise_if_interrupted()  # Ctrl-C inside the solver is not a failed run
         if not type(err).__module__.startswith(("twin", "pybamm", "casadi", "optuna", "click")):
             raise
         message = str(getattr(err, "message", None) or err).strip().splitlines() or [type(err).__name__]

@@ -5,27 +5,61 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
 import click
 
+from twin.errors import InterruptedRun, note_interrupt
+
 RESUME_HINT = "finished work is kept; rerun the same command to resume"
+# After a signal, the command's own clean-up (journals, trial states, tracking runs) may take
+# this long [s]; past it the process ends anyway with the signal's exit code. An exception
+# raised from a signal handler can land while a library holds a lock it then waits on again:
+# the watchdog turns that hang into an exit.
+CLEANUP_LIMIT_S = 30.0
+# Once the line is printed nothing is left to keep: a library thread that lost its stop
+# signal to the interruption (optuna's trial heartbeat) must not hold the exit up [s].
+EXIT_GRACE_S = 5.0
+_announced = threading.Event()  # the one "interrupted" line was printed
+_received: list[int] = []  # signals our handler turned into Interrupted
 
 
-class Interrupted(KeyboardInterrupt):
+class Interrupted(InterruptedRun):
     """Ctrl-C (SIGINT) or SIGTERM, raised in the main thread where the command runs."""
 
     def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+        super().__init__(signum)
+        self.args = (signal.Signals(signum).name,)
+
+
+def _force_exit(signum: int) -> None:
+    if not _announced.is_set():
+        name = signal.Signals(signum).name
+        print(f"Error: interrupted ({name}); clean-up took over {CLEANUP_LIMIT_S:g} s, ended without it; "
+              "rerun the same command to resume", file=sys.stderr, flush=True)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(128 + signum)
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
     # optuna logs a failed trial's traceback at WARNING: not for an interruption
     logging.getLogger("optuna").setLevel(logging.ERROR)
+    _received.append(signum)
+    note_interrupt(signum)  # a solver that swallows the interrupt is told apart from a failure
+    _start_watchdog(CLEANUP_LIMIT_S, signum)
     raise Interrupted(signum)
+
+
+def _start_watchdog(seconds: float, signum: int) -> None:
+    watchdog = threading.Timer(seconds, _force_exit, args=(signum,))
+    watchdog.daemon = True  # a normal exit does not wait for it
+    watchdog.start()
 
 
 @contextlib.contextmanager
@@ -52,4 +86,7 @@ def interrupted_exit(err: BaseException, message: str = RESUME_HINT) -> click.ex
     """Print one line naming the signal and what was kept; the Exit to raise."""
     name = signal.Signals(exit_code(err) - 128).name
     click.echo(f"Error: interrupted ({name}); {message}", err=True)
+    _announced.set()
+    if _received:  # a signal of this process (not an in-process caller's KeyboardInterrupt)
+        _start_watchdog(EXIT_GRACE_S, _received[-1])
     return click.exceptions.Exit(exit_code(err))

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from twin.errors import TwinInputError, solver_failure_types
+from twin.errors import TwinInputError, raise_if_interrupted, solver_failure_types
 from twin.experiments.engine import default_workers, map_cases, map_unordered
 from twin.experiments.sweep_guard import check_columns, refuse_foreign_rows
 
@@ -457,6 +457,7 @@ def run_case(case: DesignCase, settings: RunSettings, curves: bool = False) -> d
     except TwinInputError:
         raise
     except solver_failure_types() as err:
+        raise_if_interrupted()  # Ctrl-C inside the solver is not a failed run
         row = failure_row(case, settings, f"{type(err).__name__}: {err}", time.perf_counter() - start)
         return {**row, CURVE_KEY: {}} if curves else row  # no curve to draw, nothing to redo
     row = summarize(case, settings, prediction)

@@ -21,7 +21,7 @@ import pybamm
 from twin.cycle_rows import SUMMARY_COLUMNS, cycle_rows
 from twin.design import CellDesign
 from twin.end_of_life import LifeOutcome, first_cycle_below
-from twin.errors import SimulationError
+from twin.errors import SimulationError, raise_if_interrupted
 from twin.model import build_model
 from twin.protocol import Protocol
 from twin.scenario import Scenario
@@ -147,10 +147,12 @@ class CellSimulator:
                         inputs=dict(inputs or {}),
                     )
             except pybamm.SolverError as err:
+                raise_if_interrupted()  # Ctrl-C inside the solver is not a failed run
                 if solution is None:
                     raise SimulationError(f"the solver failed in the first cycles: {err}") from err
                 stopped_early, message = True, f"solver failed after cycle {done}: {err}"
                 break
+            raise_if_interrupted()  # PyBaMM ends an experiment quietly when its solver fails, Ctrl-C included
             cycles_now = len(new.summary_variables.cycles) if new.summary_variables.cycles else 0
             solution = new
             if progress is not None:

@@ -76,6 +76,31 @@ class SimulationError(TwinRuntimeError):
     """The solver failed in a way that is not an end of life."""
 
 
+class InterruptedRun(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM: the run stops, whatever was solving."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+# Signals the CLI's handler received. A signal that lands inside a compiled solver comes
+# back as a solver error (CasADi turns the interrupt into one); the places that treat a
+# solver error as a failed run check here first, so Ctrl-C is never taken for a failure.
+_received_signals: list[int] = []
+
+
+def note_interrupt(signum: int) -> None:
+    """Record a signal the process was asked to stop by."""
+    _received_signals.append(signum)
+
+
+def raise_if_interrupted() -> None:
+    """Raise InterruptedRun if the process was asked to stop (see note_interrupt)."""
+    if _received_signals:
+        raise InterruptedRun(_received_signals[-1])
+
+
 def solver_failure_types() -> tuple[type[BaseException], ...]:
     """Exception types that mean "the run failed", not "the request was wrong".
 

@@ -69,7 +69,7 @@ from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, import
 from twin.cycling import CellSimulator
 from twin.design import CellDesign
 from twin.end_of_life import LifeOutcome
-from twin.errors import OptionError, SimulationError
+from twin.errors import OptionError, SimulationError, raise_if_interrupted
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.protocol import Protocol
 
@@ -200,7 +200,10 @@ class RepresentativeCycler(CellSimulator):
                     callbacks=[feasibility],
                 )
         except pybamm.SolverError:
+            raise_if_interrupted()  # Ctrl-C inside the solver is not a failed run
             return None
+        # PyBaMM ends an experiment quietly when its solver fails, Ctrl-C included
+        raise_if_interrupted()
         if not feasibility.feasible or not solution.cycles:
             return None
         if self.initial_anode_thickness_m is None and np.array_equal(state, self.initial_state):

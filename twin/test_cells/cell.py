@@ -14,6 +14,7 @@ import numpy as np
 import pybamm
 from pybamm.input.parameters.lithium_ion import Chen2020
 
+from twin.errors import raise_if_interrupted
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_values
 from twin.submodels import (
@@ -242,6 +243,7 @@ class _Stepper:
                 new = self.compiled.solver.step(self.solution, self.compiled.model, duration_s,
                                                 inputs=inputs, save=False)
             except pybamm.SolverError as err:
+                raise_if_interrupted()  # Ctrl-C inside the solver is not a failed run
                 raise TestCellSolverError(f"the test-cell solver failed: {err}") from err
         self.solution = new
         self.time_s = float(new.t[-1])
