@@ -17,33 +17,21 @@ from typing import Any
 
 import click
 
-from twin.design import CATHODES
-from twin.experiments.options import InputError
+from twin.experiments.options import InputError, field_option
 
-# option -> recipe design field
-DESIGN_OPTIONS = {
-    "cathode": "cathode", "areal_capacity": "areal_capacity_mAh_cm2", "np_ratio": "np_ratio",
-    "electrode_area": "electrode_area_cm2", "layers": "layers", "electrolyte_amount": "electrolyte_g_per_Ah",
-}
+# the design fields `twin calibrate` takes as options (flags, units and checks from their FieldSpec)
+DESIGN_FIELDS = ("cathode", "areal_capacity_mAh_cm2", "np_ratio", "electrode_area_cm2", "layers",
+                 "electrolyte_g_per_Ah")
 PRIOR_SUFFIX = ".prior.json"
 
 
 def cell_options(func: Callable) -> Callable:
     """--cathode, --areal-capacity, --np-ratio, --electrode-area, --layers,
     --electrolyte-amount, --protocol, --prior, --no-prior (all default: the recipe's)."""
+    from twin.design import CellDesign
+
     for option in reversed([
-        click.option("--cathode", type=click.Choice(sorted(CATHODES)), default=None,
-                     help="Cathode chemistry (overrides the recipe's design)."),
-        click.option("--areal-capacity", type=click.FloatRange(0, None, min_open=True), default=None,
-                     help="Cathode areal capacity [mAh/cm2] (overrides the recipe)."),
-        click.option("--np-ratio", type=click.FloatRange(0, None), default=None,
-                     help="N:P ratio, 0 = anode-free (overrides the recipe)."),
-        click.option("--electrode-area", type=click.FloatRange(0, None, min_open=True), default=None,
-                     help="Electrode area per layer [cm2] (overrides the recipe)."),
-        click.option("--layers", type=click.IntRange(1, 1000), default=None,
-                     help="Number of cathode layers (overrides the recipe)."),
-        click.option("--electrolyte-amount", type=click.FloatRange(0, None, min_open=True), default=None,
-                     help="Electrolyte [g/Ah] (overrides the recipe and the data's stated volume)."),
+        *(field_option(CellDesign, name, overrides="the recipe") for name in DESIGN_FIELDS),
         click.option("--protocol", "protocol_file", default=None, metavar="FILE|NAME",
                      help="Cycling protocol (TOML file or a name under experiments/protocols) replacing the "
                           "recipe's."),
@@ -59,13 +47,17 @@ def cell_options(func: Callable) -> Callable:
 def apply_cell_options(recipe: Any, values: dict[str, Any], protocol_file: str | None) -> tuple[Any, list[str]]:
     """The recipe with the given design options and protocol, and the names of the
     options that changed it."""
+    from twin.design import CellDesign
+    from twin.field_specs import field_specs
+
     design = dict(recipe.design)
     changed = []
-    for option, field in DESIGN_OPTIONS.items():
-        value = values.get(option)
+    specs = field_specs(CellDesign)
+    for field in DESIGN_FIELDS:
+        value = values.get(option_parameter(specs[field].flag))
         if value is not None:
             design[field] = value
-            changed.append("--" + option.replace("_", "-"))
+            changed.append(specs[field].flag)
     protocol = dict(recipe.protocol)
     if protocol_file is not None:
         from twin.experiments.commands.predict import protocol_path
@@ -75,7 +67,6 @@ def apply_cell_options(recipe: Any, values: dict[str, Any], protocol_file: str |
         changed.append("--protocol")
     if not changed:
         return recipe, []
-    from twin.design import CellDesign
     from twin.protocol import Protocol
 
     CellDesign(**design)  # a bad combination fails here with the field's name
@@ -112,3 +103,8 @@ def resolve_prior(prior_file: Path | None, no_prior: bool, recipe_file: Path, re
 
 
 __all__ = ["apply_cell_options", "cell_options", "resolve_prior"]
+
+
+def option_parameter(flag: str) -> str:
+    """The keyword click passes an option's value as: "--areal-capacity" -> "areal_capacity"."""
+    return flag.lstrip("-").replace("-", "_")

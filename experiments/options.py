@@ -19,9 +19,11 @@ from twin.files import OutputPathError, resolve_output_path, write_atomic
 FORMATS = ("table", "json", "csv")
 
 
-def field_option(cls: type, name: str) -> Callable[[Callable], Callable]:
+def field_option(cls: type, name: str, overrides: str | None = None) -> Callable[[Callable], Callable]:
     """The CLI option of field `name` of `twin.design.CellDesign` or `twin.protocol.Protocol`,
-    generated from the field's `FieldSpec` (flag, type, default, unit, help)."""
+    generated from the field's `FieldSpec` (flag, type, default, unit, help). With
+    `overrides` (e.g. "the recipe"), the option has no default: given, it replaces that
+    source's value."""
     from twin.field_specs import field_defaults, field_specs
 
     spec = field_specs(cls)[name]
@@ -33,6 +35,8 @@ def field_option(cls: type, name: str) -> Callable[[Callable], Callable]:
         kind = click.IntRange(spec.minimum, spec.maximum)
     else:
         kind = float
+    if overrides is not None:
+        return click.option(spec.flag, type=kind, default=None, help=f"{spec.help_text()[:-1]} (overrides {overrides}).")
     return click.option(spec.flag, type=kind, default=field_defaults(cls)[name], show_default=True,
                         help=spec.help_text())
 
