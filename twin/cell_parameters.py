@@ -12,7 +12,7 @@ from scipy.optimize import brentq
 
 from twin.design import CellDesign
 from twin.errors import DesignError
-from twin.parameters._compose import base_lfp, base_nmc811
+from twin.parameters._compose import base_lfp, base_nmc532, base_nmc622, base_nmc811
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.parameters.stack_pressure import dead_layer_porosity, deposit_porosity
 from twin.protocol import Protocol
@@ -20,10 +20,12 @@ from twin.units import AH_M2_PER_MAH_CM2, FARADAY_C_PER_MOL, M2_PER_CM2, mol_per
 
 PARAMETER_SETS = {
     "NMC811": base_nmc811,
+    "NMC622": base_nmc622,
+    "NMC532": base_nmc532,
     "LFP": base_lfp,
 }
 MAX_CATHODE_THICKNESS_M = 250e-6
-# The cathode is never filled beyond this Li fraction: the OCP fits of Chen2020 and
+# The cathode is never filled beyond this Li fraction: the OCP fits of Chen2020, Xu2019 and
 # Prada2013 stay above the lower cut-off almost to x = 1, where the kinetics vanish.
 MAX_CATHODE_STOICHIOMETRY = 0.99
 

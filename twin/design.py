@@ -15,6 +15,8 @@ from twin.units import dense_li_thickness_m
 
 CATHODES: dict[str, str] = {
     "NMC811": "LiNi0.8Mn0.1Co0.1O2, PyBaMM Chen2020 positive electrode",
+    "NMC622": "LiNi0.6Mn0.2Co0.2O2, composed from Chen2020 and Noh et al. 2013 (twin.parameters.nmc622)",
+    "NMC532": "LiNi0.5Mn0.3Co0.2O2, PyBaMM Xu2019 (Li||NMC532 half-cell) positive electrode",
     "LFP": "LiFePO4, PyBaMM Prada2013 positive electrode",
 }
 

@@ -10,6 +10,7 @@ from twin.errors import OptionError
 from twin.submodels import (
     CELL_MODELS,
     AnodeThickness,
+    CathodeMaterialLoss,
     CathodeWetting,
     DeadLithium,
     DepositMorphology,
@@ -46,6 +47,8 @@ SUMMARY_VARIABLES = [
     "Li-metal surface area factor",
     "Plated lithium deposit [mol.m-2]",
     "Porous foil lithium [mol.m-2]",
+    "Positive electrode active material retained fraction",
+    "Lithium lost with positive electrode active material [mol.m-2]",
 ]
 
 
@@ -72,6 +75,7 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
     model.submodels["porous foil"] = PorousFoil(param, li_options)
     model.submodels["electrolyte consumption"] = ElectrolyteConsumption(param, li_options)
     model.submodels["anode thickness"] = AnodeThickness(param, pb_options)
+    model.submodels["positive primary active material"] = CathodeMaterialLoss(param, pb_options)
     model.build_model()
     _add_lithium_balance(model)
     model.summary_variables = list(SUMMARY_VARIABLES)
@@ -80,7 +84,8 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
 
 
 def _add_lithium_balance(model: pybamm.BaseModel) -> None:
-    """Total Li per electrode area: cathode + electrolyte + active + dead + SEI Li."""
+    """Total Li per electrode area: cathode + electrolyte + active + dead + SEI Li + the
+    Li lost with cathode material."""
     area = model.param.A_cc
     v = model.variables
     cathode = v["Total lithium in positive electrode [mol]"] / area
@@ -90,4 +95,5 @@ def _add_lithium_balance(model: pybamm.BaseModel) -> None:
     v["Total lithium [mol.m-2]"] = (
         cathode + electrolyte + v["Active lithium metal [mol.m-2]"]
         + v["Dead lithium [mol.m-2]"] + v["Li-metal SEI lithium [mol.m-2]"]
+        + v["Lithium lost with positive electrode active material [mol.m-2]"]
     )

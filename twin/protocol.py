@@ -11,7 +11,19 @@ from twin.field_specs import spec_field, validate_fields
 # Voltage windows per cathode chemistry [V] (Li-metal counter electrode at 0 V).
 DEFAULT_VOLTAGE_WINDOW_V: dict[str, tuple[float, float]] = {
     "NMC811": (2.8, 4.2),
+    "NMC622": (2.8, 4.2),
+    "NMC532": (3.0, 4.2),
     "LFP": (2.5, 3.6),
+}
+# Upper cut-off voltages [V] a protocol may charge each cathode to: where its OCP fit
+# holds (the Xu2019 NMC532 fit reaches only 4.35 V, at an empty cathode; the Chen2020
+# NMC811 fit, measured to 4.3 V, is taken to 4.5 V, the highest cut-off of the fade
+# data in twin.parameters.cathode_fade; LFP's plateau ends at 3.45 V).
+UPPER_CUTOFF_RANGE_V: dict[str, tuple[float, float]] = {
+    "NMC811": (3.9, 4.5),
+    "NMC622": (3.9, 4.5),
+    "NMC532": (3.9, 4.3),
+    "LFP": (3.45, 3.9),
 }
 # Longest rest after a charge or discharge [min]: 10 h, as `twin simulate --rest` allows;
 # longer rests are storage tests, which this protocol does not describe.
@@ -27,8 +39,10 @@ class Protocol:
                                       check="positive", minimum=0.0, maximum=10.0, flag="--charge-rate")
     discharge_rate_C: float = spec_field(0.5, unit="C", help="CC discharge rate", check="positive",
                                          minimum=0.0, maximum=20.0, flag="--discharge-rate")
-    v_max: float | None = spec_field(None, unit="V", help="Upper cut-off voltage (None: the chemistry's)",
-                                     check="optional-range", minimum=1.0, maximum=5.0)
+    # the cathode's own range (UPPER_CUTOFF_RANGE_V) is checked by voltage_window
+    v_max: float | None = spec_field(None, unit="V", help="Upper (charge) cut-off voltage vs Li; sets the "
+                                     "accessible capacity and the cathode fade (None: the chemistry's)",
+                                     check="optional-range", minimum=1.0, maximum=5.0, flag="--upper-cutoff")
     v_min: float | None = spec_field(None, unit="V", help="Lower cut-off voltage (None: the chemistry's)",
                                      check="optional-range", minimum=1.0, maximum=5.0)
     cv_cutoff_C: float = spec_field(0.05, unit="C", help="End of the CV hold", check="positive",
@@ -51,9 +65,15 @@ class Protocol:
         validate_protocol(self)
 
     def voltage_window(self, cathode: str) -> tuple[float, float]:
+        """(lower, upper) cut-off voltage [V] for `cathode`; ProtocolError when the upper
+        one lies outside the cathode's UPPER_CUTOFF_RANGE_V or not above the lower."""
         lo, hi = DEFAULT_VOLTAGE_WINDOW_V[cathode]
         v_min = self.v_min if self.v_min is not None else lo
         v_max = self.v_max if self.v_max is not None else hi
+        top_lo, top_hi = UPPER_CUTOFF_RANGE_V[cathode]
+        if not top_lo <= v_max <= top_hi:
+            raise ProtocolError("v_max", f"{v_max} V is outside the {cathode} upper cut-off range "
+                                         f"{top_lo} to {top_hi} V")
         if v_min >= v_max:  # one bound given, the other the chemistry's default
             field = "v_min" if self.v_min is not None else "v_max"
             raise ProtocolError(field, f"the {cathode} window would be {v_min} V to {v_max} V: "

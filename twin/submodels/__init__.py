@@ -1,6 +1,7 @@
 """PyBaMM submodels for what kills a lithium-metal anode (one effect per file)."""
 
 from twin.submodels.anode_thickness import AnodeThickness
+from twin.submodels.cathode_fade import CathodeMaterialLoss
 from twin.submodels.dead_lithium import DeadLithium
 from twin.submodels.deposit_morphology import DepositMorphology
 from twin.submodels.electrolyte_consumption import ElectrolyteConsumption
@@ -17,7 +18,7 @@ from twin.submodels.sei_formation import SEIFormation
 from twin.submodels.surface_roughening import SurfaceRoughening
 
 __all__ = [
-    "AnodeThickness", "CathodeWetting", "CELL_MODELS", "DeadLithium", "DepositMorphology", "ElectrolyteConsumption",
+    "AnodeThickness", "CathodeMaterialLoss", "CathodeWetting", "CELL_MODELS", "DeadLithium", "DepositMorphology", "ElectrolyteConsumption",
     "LITHIUM_METAL_OPTIONS", "LithiumInventory", "LithiumMetalKinetics", "LithiumMetalOptions",
     "LithiumMetalSEI", "LithiumMetalUtilisation", "PorousFoil", "SEIFormation", "SurfaceRoughening",
 ]
