@@ -15,7 +15,7 @@ from twin.errors import DesignError
 from twin.parameters._compose import base_lfp, base_nmc532, base_nmc622, base_nmc811
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.parameters.stack_pressure import dead_layer_porosity, deposit_porosity
-from twin.protocol import Protocol
+from twin.protocol import DEFAULT_VOLTAGE_WINDOW_V, Protocol
 from twin.units import AH_M2_PER_MAH_CM2, FARADAY_C_PER_MOL, M2_PER_CM2, mol_per_m2_from_mAh_per_cm2
 
 PARAMETER_SETS = {
@@ -61,9 +61,14 @@ def stoichiometry_window(cathode: str, v_min: float, v_max: float) -> tuple[floa
 
 
 def cathode_thickness_m(design: CellDesign, protocol: Protocol) -> float:
-    """Cathode thickness [m] that holds the requested areal capacity in the window."""
+    """Cathode thickness [m] that holds the design's areal capacity between the
+    chemistry's standard cut-offs (`DEFAULT_VOLTAGE_WINDOW_V`): the areal capacity is
+    the rated one, so a protocol with another window (a 4.4 V charge) reaches more or
+    less of the same cathode, as a lab's cell does. `protocol` is checked (its window
+    must suit the cathode) but does not change the thickness."""
+    protocol.voltage_window(design.cathode)
     values = _base_values(design.cathode)
-    x_top, x_bottom = stoichiometry_window(design.cathode, *protocol.voltage_window(design.cathode))
+    x_top, x_bottom = stoichiometry_window(design.cathode, *DEFAULT_VOLTAGE_WINDOW_V[design.cathode])
     eps_s = values["Positive electrode active material volume fraction"]
     c_max = values["Maximum concentration in positive electrode [mol.m-3]"]
     q_C_m2 = mol_per_m2_from_mAh_per_cm2(design.areal_capacity_mAh_cm2) * FARADAY_C_PER_MOL

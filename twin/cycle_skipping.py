@@ -26,12 +26,15 @@ from twin.units import MAH_CM2_PER_MOL_M2, mol_per_m2_from_mAh_per_cm2
 
 # The slow states, in this order (twin.fast.STATE_NAMES names them): active Li, porous
 # deposit, dead Li, SEI Li [mol/m2], Li surface-area factor [-], electrolyte mass
-# [kg/m2], foil converted to porous Li [mol/m2], Li in the cathode [mol/m2].
-ACTIVE, DEPOSIT, DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, CATHODE = range(8)
-STATE_COUNT = 8
+# [kg/m2], foil converted to porous Li [mol/m2], Li in the cathode [mol/m2], the
+# cathode's retained active material fraction [-], Li lost with cathode material [mol/m2].
+ACTIVE, DEPOSIT, DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, CATHODE, CATHODE_MATERIAL, CATHODE_MATERIAL_LI = range(10)
+STATE_COUNT = 10
 # Accumulating states: what a cycle adds depends smoothly on the state, so they are
 # integrated (Adams-Bashforth predictor, trapezoidal corrector on the increments).
-ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL]
+ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, CATHODE_MATERIAL, CATHODE_MATERIAL_LI]
+# Li lost for good (out of the cyclable inventory of active and cathode Li).
+LOST = [DEAD, SEI, CATHODE_MATERIAL_LI]
 # Relaxing states: their end-of-cycle value is set by the cycle itself (the discharge
 # cut-off fixes the cathode's Li; the porous deposit is stripped first), whatever they
 # started at. Integrating them with steps > 2 would be unstable (the increment holds
@@ -116,7 +119,7 @@ class CycleSkippingIntegrator:
         area_range = max(cycler.maximum_area_factor - 1.0, 1e-3)
         self.state_scale = np.array([
             q_ref, q_ref, q_ref, q_ref, area_range, ELECTROLYTE_SCALE * cycler.initial_state[ELECTROLYTE], q_ref,
-            q_ref,
+            q_ref, 1.0, q_ref,
         ])
         self.threshold_mAh_cm2 = math.nan
         self.first_capacity_mAh_cm2 = math.nan
@@ -199,7 +202,7 @@ class CycleSkippingIntegrator:
         # Li conservation fixes active Li + cathode Li. Before the knee the discharge
         # cut-off fixes the cathode's share and active Li takes the rest; after it the
         # anode runs empty every cycle and the cathode keeps what is left.
-        cyclable = (end[ACTIVE] + end[DEAD] + end[SEI] + end[CATHODE]) - predicted[DEAD] - predicted[SEI]
+        cyclable = end[ACTIVE] + end[CATHODE] + end[LOST].sum() - predicted[LOST].sum()
         if self._past_knee(end):
             predicted[ACTIVE] = max(linear[ACTIVE], 0.0)
             predicted[CATHODE] = cyclable - predicted[ACTIVE]
@@ -350,7 +353,7 @@ class CycleSkippingIntegrator:
         seen = (increment - point.increment) / h
         correction = np.zeros_like(predicted)
         correction[ACCUMULATING] = (h * (h - 1) / 2 * (seen - slope))[ACCUMULATING]
-        lost = correction[DEAD] + correction[SEI]
+        lost = correction[LOST].sum()
         if self._past_knee(self._end(point)):
             correction[CATHODE] = -lost
         else:

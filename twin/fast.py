@@ -1,7 +1,8 @@
 """Fast long-cycle prediction: simulate representative cycles, skip the ones between.
 
 What degrades a Li-metal cell (active Li, porous deposit, dead Li, SEI Li, surface
-area, electrolyte mass, and the Li held by the cathode) changes little from one cycle
+area, electrolyte mass, the Li held by the cathode, the cathode's active material and
+the Li lost with it) changes little from one cycle
 to the next. Write S_n for these slow states at the end of cycle n and
 g(S_n) = S_{n+1} - S_n for what one full-model cycle started from S_n does to them.
 Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
@@ -10,7 +11,8 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   the initial condition of every slow state an "[input]" parameter, is set up once
   and re-solved from any state. The cathode's initial concentration follows from its
   Li content (a uniform particle: the rests at the end of a cycle let it relax).
-* Accumulating states (dead Li, SEI Li, surface area, electrolyte mass) are stepped
+* Accumulating states (dead Li, SEI Li, surface area, electrolyte mass, the cathode's
+  active material and the Li lost with it) are stepped
   h cycles at once with the discrete second-order Adams-Bashforth sum
   S_{n+h} = S_n + h g_n + h (h - 1) / 2 s, s the per-cycle change of g between the
   last two representative cycles (exact while g changes linearly); after the cycle
@@ -62,7 +64,8 @@ import pybamm
 from twin.cell_parameters import parameter_values
 from twin.cycle_rows import cycle_rows
 from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, importable from here as before
-    ACCUMULATING, ACTIVE, AREA, CATHODE, DEAD, DEFAULT_INTERPOLATION_TOLERANCE, DEFAULT_TOLERANCE, DEPOSIT,
+    ACCUMULATING, ACTIVE, AREA, CATHODE, CATHODE_MATERIAL, CATHODE_MATERIAL_LI, DEAD, DEFAULT_INTERPOLATION_TOLERANCE,
+    DEFAULT_TOLERANCE, DEPOSIT,
     ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SEI, STATE_COUNT, CycleResult, CycleSkippingIntegrator,
     fill_skipped_cycles, run_cycle_skipping,
 )
@@ -70,6 +73,7 @@ from twin.cycling import CellSimulator
 from twin.design import CellDesign
 from twin.end_of_life import LifeOutcome
 from twin.errors import OptionError, SimulationError, raise_if_interrupted
+from twin.parameters.cathode_fade import CathodeFadeParameters as F
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.protocol import Protocol
 
@@ -86,7 +90,12 @@ STATE_PARAMETERS: dict[str, str] = {
 }
 CATHODE_LITHIUM = "Lithium in positive electrode [mol.m-2]"
 CATHODE_CONCENTRATION = "Initial concentration in positive electrode [mol.m-3]"
-STATE_NAMES = (*STATE_PARAMETERS, CATHODE_LITHIUM)
+# The cathode fade's states (twin.submodels.cathode_fade), after the cathode's Li.
+CATHODE_FADE_PARAMETERS: dict[str, str] = {
+    "Positive electrode active material retained fraction": F.initial_retained_fraction,
+    "Lithium lost with positive electrode active material [mol.m-2]": F.initial_lost_lithium,
+}
+STATE_NAMES = (*STATE_PARAMETERS, CATHODE_LITHIUM, *CATHODE_FADE_PARAMETERS)
 # What the per-cycle row needs from the end of a cycle.
 END_OF_CYCLE_VARIABLES = (
     *STATE_NAMES, "Cumulative lithium plated [mol.m-2]", "Cumulative lithium stripped [mol.m-2]",
@@ -127,7 +136,8 @@ class RepresentativeCycler(CellSimulator):
         inputs: Mapping[str, float] | None = None,
     ) -> None:
         user_overrides = dict(overrides or {})
-        as_inputs = {name: "[input]" for name in (*STATE_PARAMETERS.values(), CATHODE_CONCENTRATION)}
+        as_inputs = {name: "[input]" for name in (*STATE_PARAMETERS.values(), CATHODE_CONCENTRATION,
+                                                  *CATHODE_FADE_PARAMETERS.values())}
         super().__init__(design, protocol, cell_model, options, {**user_overrides, **as_inputs})
         self.user_overrides = user_overrides
         self.user_inputs = dict(inputs or {})
@@ -160,13 +170,18 @@ class RepresentativeCycler(CellSimulator):
 
     def _initial_state(self, values: pybamm.ParameterValues) -> np.ndarray:
         state = [self._number(values, parameter) for parameter in STATE_PARAMETERS.values()]
-        state.append(self._number(values, CATHODE_CONCENTRATION) * self.cathode_m3_per_m2)
+        retained, lost_li = (self._number(values, parameter) for parameter in CATHODE_FADE_PARAMETERS.values())
+        state.append(self._number(values, CATHODE_CONCENTRATION) * self.cathode_m3_per_m2 * retained)
+        state.extend((retained, lost_li))
         return np.array(state, dtype=float)
 
     def state_inputs(self, state: np.ndarray) -> dict[str, float]:
         inputs = dict(self.user_inputs)
         inputs.update({parameter: float(state[i]) for i, parameter in enumerate(STATE_PARAMETERS.values())})
-        inputs[CATHODE_CONCENTRATION] = float(state[CATHODE] / self.cathode_m3_per_m2)
+        # the Li sits in the active material left (a fraction of the fresh cathode's)
+        inputs[CATHODE_CONCENTRATION] = float(state[CATHODE] / (self.cathode_m3_per_m2 * state[CATHODE_MATERIAL]))
+        inputs.update({parameter: float(state[i]) for i, parameter in
+                       zip((CATHODE_MATERIAL, CATHODE_MATERIAL_LI), CATHODE_FADE_PARAMETERS.values())})
         return inputs
 
     def project(self, state: np.ndarray) -> np.ndarray:
@@ -183,7 +198,9 @@ class RepresentativeCycler(CellSimulator):
         state[POROUS_FOIL] = max(state[POROUS_FOIL], 0.0)
         state[AREA] = min(max(state[AREA], 1.0), self.maximum_area_factor)
         state[ELECTROLYTE] = max(state[ELECTROLYTE], 1e-9)
-        state[CATHODE] = min(max(state[CATHODE], 0.0), self.cathode_full_mol_m2)
+        state[CATHODE_MATERIAL] = min(max(state[CATHODE_MATERIAL], 1e-3), 1.0)
+        state[CATHODE_MATERIAL_LI] = max(state[CATHODE_MATERIAL_LI], 0.0)
+        state[CATHODE] = min(max(state[CATHODE], 0.0), self.cathode_full_mol_m2 * state[CATHODE_MATERIAL])
         return state
 
     def cycle(self, state: np.ndarray, checkup: bool = False) -> CycleResult | None:

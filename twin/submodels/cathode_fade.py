@@ -8,6 +8,8 @@ import pybamm
 from twin.parameters.cathode_fade import CathodeFadeParameters
 
 FADE = CathodeFadeParameters()
+# Scale of the lost active material fraction (the solver's unit for it).
+LOST_FRACTION_SCALE = 0.01
 
 
 class CathodeMaterialLoss(pybamm.active_material.BaseModel):
@@ -27,20 +29,28 @@ class CathodeMaterialLoss(pybamm.active_material.BaseModel):
     PyBaMM's "Loss of lithium due to loss of active material in positive electrode
     [mol]", which is also set). Both states start from parameters, so fast mode can
     restart them from any cycle.
+
+    The state solved for is the lost fraction 1 - f (small, scaled to 1 %): the solver's
+    relative tolerance then bounds its error by a fraction of the loss itself, which
+    keeps the cathode's Li (eps c L, a product of two states) and the Li lost with
+    material summing to what they started with to well within 1e-6.
     """
 
     def __init__(self, param, options):
         super().__init__(param, "positive", options)
 
     def get_fundamental_variables(self):
-        f = pybamm.Variable("Positive electrode active material retained fraction", domain="current collector")
+        lost = pybamm.Variable("Positive electrode active material lost fraction", domain="current collector",
+                               scale=LOST_FRACTION_SCALE)
+        f = 1 - lost
         n_lost = pybamm.Variable(
             "Lithium lost with positive electrode active material [mol.m-2]", domain="current collector",
-            scale=pybamm.Parameter("Reference lithium amount [mol.m-2]"),
+            scale=LOST_FRACTION_SCALE * pybamm.Parameter("Reference lithium amount [mol.m-2]"),
         )
         eps_0 = pybamm.x_average(self.phase_param.epsilon_s)
         variables = self._get_standard_active_material_variables(eps_0 * f)
         variables.update({
+            "Positive electrode active material lost fraction": lost,
             "Positive electrode active material retained fraction": f,
             "Lithium lost with positive electrode active material [mol.m-2]": n_lost,
             "Loss of lithium due to loss of active material in positive electrode [mol]":
@@ -62,17 +72,18 @@ class CathodeMaterialLoss(pybamm.active_material.BaseModel):
 
     def set_rhs(self, variables):
         f = variables["Positive electrode active material retained fraction"]
+        lost = variables["Positive electrode active material lost fraction"]
         n_lost = variables["Lithium lost with positive electrode active material [mol.m-2]"]
         deps_dt = variables["X-averaged positive electrode active material volume fraction change [s-1]"]
         c_s = pybamm.x_average(variables["R-averaged positive particle concentration [mol.m-3]"])
         self.rhs = {
-            f: -f * variables["Positive electrode active material loss rate [s-1]"],
+            lost: f * variables["Positive electrode active material loss rate [s-1]"],
             # the lost volume per electrode area, eps rate x thickness, at its mean Li content
             n_lost: -deps_dt * self.domain_param.L * c_s,
         }
 
     def set_initial_conditions(self, variables):
         self.initial_conditions = {
-            variables["Positive electrode active material retained fraction"]: FADE.initial_retained_fraction,
+            variables["Positive electrode active material lost fraction"]: 1 - FADE.initial_retained_fraction,
             variables["Lithium lost with positive electrode active material [mol.m-2]"]: FADE.initial_lost_lithium,
         }
