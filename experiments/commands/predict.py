@@ -11,7 +11,9 @@ from twin.experiments.options import (
     design_options, emit, finite, handle_errors, output_options, plot_option, protocol_options, to_json,
 )
 from twin.experiments.options import FiniteFloatRange, InputError, cell_options, stack_options, strategy_options
+from twin.experiments.options import field_option
 from twin.experiments.progress import cycle_progress
+from twin.protocol import Protocol
 from twin.units import SECONDS_PER_HOUR
 
 TABLE_COLUMNS = [
@@ -24,6 +26,7 @@ TABLE_COLUMNS = [
 @design_options
 @stack_options
 @protocol_options
+@field_option(Protocol, "v_max", overrides="the cathode's standard cut-off and --protocol")
 @click.option("--max-cycles", type=click.IntRange(1, 100_000), default=1000, show_default=True,
               help="Stop here if end of life is not reached.")
 @click.option("--eol", type=FiniteFloatRange(0, 1, min_open=True, max_open=True), default=0.8,
@@ -52,7 +55,7 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
         strategies: list | None = None, test_cell: dict | None = None, mode: str = "fast",
         protocol_file: str | None = None, stop_on_dendrite_risk: bool = False,
         electrode_area: float = 25.0, layers: int = 10, separator_thickness: float = 12.0,
-        stack_pressure: float = 300.0) -> None:
+        stack_pressure: float = 300.0, upper_cutoff: float | None = None) -> None:
     """Forecast the cycle life of one Li-metal cell design.
 
     Cycles are simulated with the PyBaMM model and the twin's Li-metal submodels
@@ -88,7 +91,8 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
                         electrolyte_g_per_Ah=electrolyte_amount, temperature_degC=temperature,
                         electrode_area_cm2=electrode_area, layers=layers,
                         separator_thickness_um=separator_thickness, stack_pressure_kPa=stack_pressure)
-    protocol = resolve_protocol(protocol_file, charge_rate, discharge_rate)
+    protocol = resolve_protocol(protocol_file, charge_rate, discharge_rate, upper_cutoff)
+    protocol.voltage_window(design.cathode)  # the upper cut-off must suit the cathode
     from twin.simulation import predict_cycle_life  # PyBaMM only once the input is valid
 
     with cycle_progress(max_cycles, "cycling") as advance:
@@ -115,13 +119,17 @@ def protocol_path(value: str) -> Path:
         raise InputError(f"--protocol: {_detail(err)}") from None
 
 
-def resolve_protocol(protocol_file: str | None, charge_rate: float, discharge_rate: float):
+def resolve_protocol(protocol_file: str | None, charge_rate: float, discharge_rate: float,
+                     upper_cutoff_V: float | None = None):
     """The protocol of the command: from --protocol (rates given on the command line
-    win over the file's) or from --charge-rate/--discharge-rate."""
+    win over the file's) or from --charge-rate/--discharge-rate; --upper-cutoff [V],
+    given, wins over both."""
     from dataclasses import replace
 
     from twin.protocol import Protocol
 
+    if upper_cutoff_V is not None:
+        return replace(resolve_protocol(protocol_file, charge_rate, discharge_rate), v_max=upper_cutoff_V)
     if protocol_file is None:
         return Protocol(charge_rate_C=charge_rate, discharge_rate_C=discharge_rate)
     from twin.protocol_files import load_protocol

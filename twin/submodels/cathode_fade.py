@@ -6,8 +6,10 @@ from __future__ import annotations
 import pybamm
 
 from twin.parameters.cathode_fade import CathodeFadeParameters
+from twin.parameters.li_metal import LithiumMetalParameters
 
 FADE = CathodeFadeParameters()
+LI = LithiumMetalParameters()
 # Scale of the lost active material fraction (the solver's unit for it).
 LOST_FRACTION_SCALE = 0.01
 
@@ -45,7 +47,7 @@ class CathodeMaterialLoss(pybamm.active_material.BaseModel):
         f = 1 - lost
         n_lost = pybamm.Variable(
             "Lithium lost with positive electrode active material [mol.m-2]", domain="current collector",
-            scale=LOST_FRACTION_SCALE * pybamm.Parameter("Reference lithium amount [mol.m-2]"),
+            scale=LOST_FRACTION_SCALE * LI.reference_li_amount,
         )
         eps_0 = pybamm.x_average(self.phase_param.epsilon_s)
         variables = self._get_standard_active_material_variables(eps_0 * f)

@@ -27,7 +27,7 @@ def test_foil_thickness_and_pouch_capacity_follow_the_design():
         ("np_ratio", -1.0, "invalid design: np_ratio: must not be negative, got -1.0"),
         ("areal_capacity_mAh_cm2", math.nan, "invalid design: areal_capacity_mAh_cm2: must be a finite number, got nan"),
         ("electrolyte_g_per_Ah", 0.0, "invalid design: electrolyte_g_per_Ah: must be greater than zero"),
-        ("cathode", "LCO", "invalid design: cathode: unknown chemistry 'LCO' (known: NMC811, LFP)"),
+        ("cathode", "LCO", "invalid design: cathode: unknown chemistry 'LCO' (known: NMC811, NMC622, NMC532, LFP)"),
         ("layers", 0, "invalid design: layers: must be a whole number of at least 1, got 0"),
         ("temperature_degC", 200.0, "invalid design: temperature_degC: must lie between -30 and 80 degC, got 200.0"),
     ],
