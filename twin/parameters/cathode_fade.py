@@ -24,7 +24,7 @@ A: assumption of this product):
   of the 4.2 V fade and all of the extra fade at 4.4 V taken as cathode fade (S: W. Li
   et al., Chem. Mater. 32, 7796, 2020; A: the split): 0.011 %/cycle at 4.3 V and
   0.037 %/cycle at 4.5 V vs Li. The twin's default NMC811 cycle (C/3 CC-CV to C/20,
-  C/2 discharge, 25 degC) loses 0.011 and 0.035 %/cycle with these values (most of the
+  C/2 discharge, 25 degC) loses 0.011 and 0.039 %/cycle with these values (most of the
   loss at the top of the charge and in the CV hold). The same rate constant for every
   NMC (A); the onset potential makes the lower-Ni cathodes fade less at one cut-off.
 * Activation energy 30 kJ/mol (A: cathode/electrolyte side reactions roughly double

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pybamm
 
 from twin.parameters.cathode_fade import CathodeFadeParameters
-from twin.parameters.li_metal import LithiumMetalParameters
 
 FADE = CathodeFadeParameters()
-LI = LithiumMetalParameters()
 # Scale of the lost active material fraction (the solver's unit for it).
 LOST_FRACTION_SCALE = 0.01
 
@@ -27,15 +25,18 @@ class CathodeMaterialLoss(pybamm.active_material.BaseModel):
     `twin.parameters.cathode_fade`.
 
     The Li held by the lost material (at its mean concentration) is lost with it
-    ("Lithium lost with positive electrode active material [mol.m-2]", a state; as
-    PyBaMM's "Loss of lithium due to loss of active material in positive electrode
-    [mol]", which is also set). Both states start from parameters, so fast mode can
+    ("Lithium lost with positive electrode active material [mol.m-2]"; as PyBaMM's "Loss
+    of lithium due to loss of active material in positive electrode [mol]", which is
+    also set). The lost fraction and the lost Li start from parameters, so fast mode can
     restart them from any cycle.
 
-    The state solved for is the lost fraction 1 - f (small, scaled to 1 %): the solver's
-    relative tolerance then bounds its error by a fraction of the loss itself, which
-    keeps the cathode's Li (eps c L, a product of two states) and the Li lost with
-    material summing to what they started with to well within 1e-6.
+    Li is conserved exactly by the discrete solution, not only by the equations: the
+    cathode's Li eps_0 (1 - phi) c L is a product of states (phi = 1 - f the lost
+    fraction, c the mean Li concentration), which a BDF solver does not keep summing to
+    a constant with the Li lost, d n_lost/dt = eps_0 L c dphi/dt. So the state is
+    J = int phi dc (dc/dt = -3 j / (R F), the particles' own surface flux), and
+    n_lost = eps_0 L (phi c - J): then cathode Li + n_lost = eps_0 L (c - J) is linear in
+    the states and holds to the solver's round-off.
     """
 
     def __init__(self, param, options):
@@ -45,47 +46,57 @@ class CathodeMaterialLoss(pybamm.active_material.BaseModel):
         lost = pybamm.Variable("Positive electrode active material lost fraction", domain="current collector",
                                scale=LOST_FRACTION_SCALE)
         f = 1 - lost
-        n_lost = pybamm.Variable(
-            "Lithium lost with positive electrode active material [mol.m-2]", domain="current collector",
-            scale=LOST_FRACTION_SCALE * LI.reference_li_amount,
-        )
+        history = pybamm.Variable("Positive electrode lost-fraction-weighted lithiation [mol.m-3]",
+                                  domain="current collector", scale=LOST_FRACTION_SCALE * self.phase_param.c_max)
         eps_0 = pybamm.x_average(self.phase_param.epsilon_s)
         variables = self._get_standard_active_material_variables(eps_0 * f)
         variables.update({
+            "Positive electrode lost-fraction-weighted lithiation [mol.m-3]": history,
             "Positive electrode active material lost fraction": lost,
             "Positive electrode active material retained fraction": f,
+        })
+        return variables
+
+    def get_coupled_variables(self, variables):
+        f = variables["Positive electrode active material retained fraction"]
+        lost = variables["Positive electrode active material lost fraction"]
+        history = variables["Positive electrode lost-fraction-weighted lithiation [mol.m-3]"]
+        U = variables["X-averaged positive electrode open-circuit potential [V]"]
+        T = variables["X-averaged positive electrode temperature [K]"]
+        arrhenius = pybamm.exp(FADE.activation_energy / self.param.R * (1 / FADE.reference_temperature - 1 / T))
+        rate = FADE.rate_at_onset * pybamm.exp((U - FADE.onset_potential) / FADE.potential_scale) * arrhenius
+        eps_0 = pybamm.x_average(self.phase_param.epsilon_s)
+        variables.update(self._get_standard_active_material_change_variables(-eps_0 * f * rate))
+        c_s = pybamm.x_average(variables["R-averaged positive particle concentration [mol.m-3]"])
+        # mean Li concentration change: the particles' surface flux j / F over 3 / R
+        j = pybamm.x_average(variables["Positive electrode interfacial current density [A.m-2]"])
+        R = pybamm.x_average(self.phase_param.R)
+        n_lost = eps_0 * self.domain_param.L * (lost * c_s - history)
+        variables.update({
+            "Positive electrode active material loss rate [s-1]": rate,
+            "Positive electrode mean lithiation rate [mol.m-3.s-1]": -3 * j / (R * self.param.F),
             "Lithium lost with positive electrode active material [mol.m-2]": n_lost,
             "Loss of lithium due to loss of active material in positive electrode [mol]":
                 pybamm.yz_average(n_lost) * self.param.A_cc,
         })
         return variables
 
-    def get_coupled_variables(self, variables):
-        f = variables["Positive electrode active material retained fraction"]
-        U = variables["X-averaged positive electrode open-circuit potential [V]"]
-        T = variables["X-averaged positive electrode temperature [K]"]
-        arrhenius = pybamm.exp(FADE.activation_energy / self.param.R * (1 / FADE.reference_temperature - 1 / T))
-        rate = FADE.rate_at_onset * pybamm.exp((U - FADE.onset_potential) / FADE.potential_scale) * arrhenius
-        df_dt = -f * rate
-        eps_0 = pybamm.x_average(self.phase_param.epsilon_s)
-        variables.update(self._get_standard_active_material_change_variables(eps_0 * df_dt))
-        variables["Positive electrode active material loss rate [s-1]"] = rate
-        return variables
-
     def set_rhs(self, variables):
         f = variables["Positive electrode active material retained fraction"]
         lost = variables["Positive electrode active material lost fraction"]
-        n_lost = variables["Lithium lost with positive electrode active material [mol.m-2]"]
-        deps_dt = variables["X-averaged positive electrode active material volume fraction change [s-1]"]
-        c_s = pybamm.x_average(variables["R-averaged positive particle concentration [mol.m-3]"])
+        history = variables["Positive electrode lost-fraction-weighted lithiation [mol.m-3]"]
         self.rhs = {
             lost: f * variables["Positive electrode active material loss rate [s-1]"],
-            # the lost volume per electrode area, eps rate x thickness, at its mean Li content
-            n_lost: -deps_dt * self.domain_param.L * c_s,
+            history: lost * variables["Positive electrode mean lithiation rate [mol.m-3.s-1]"],
         }
 
     def set_initial_conditions(self, variables):
+        lost_0 = 1 - FADE.initial_retained_fraction
+        eps_0 = pybamm.x_average(self.phase_param.epsilon_s)
+        c_0 = pybamm.r_average(pybamm.x_average(self.phase_param.c_init))
+        # n_lost starts at its parameter: J_0 = phi_0 c_0 - n_lost_0 / (eps_0 L)
         self.initial_conditions = {
-            variables["Positive electrode active material lost fraction"]: 1 - FADE.initial_retained_fraction,
-            variables["Lithium lost with positive electrode active material [mol.m-2]"]: FADE.initial_lost_lithium,
+            variables["Positive electrode active material lost fraction"]: lost_0,
+            variables["Positive electrode lost-fraction-weighted lithiation [mol.m-3]"]:
+                lost_0 * c_0 - FADE.initial_lost_lithium / (eps_0 * self.domain_param.L),
         }
