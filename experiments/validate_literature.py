@@ -19,6 +19,8 @@ Case kinds (``kind`` in the file):
 * ``li_cu_ce_vs_current``: repeated Li||Cu CE at several current densities;
 * ``full_cell_life_vs``: full-cell cycle life as one design field varies;
 * ``full_cell_course``: swelling and capacity retention of one full cell over cycles;
+* ``full_cell_fade_vs``: capacity lost by cycle N as one design or protocol field varies
+  (e.g. the upper cut-off voltage);
 * ``dendrite_flag``: the Chazalviel dendrite flag of a design's CC charge.
 """
 
@@ -184,6 +186,38 @@ def run_life_vs(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_fade_vs(case: dict[str, Any]) -> dict[str, Any]:
+    """Capacity lost by cycle `cycles` (1 - Q_N / Q_1) as a design or protocol field
+    takes `values`; ratio: the last value's loss over the first's, against the published
+    ratio."""
+    c, p = case["conditions"], case["published"]
+    design, protocol = _design_protocol(c)
+    on_design = c["vary"] in {f.name for f in fields(design)}
+    if not on_design and c["vary"] not in {f.name for f in fields(protocol)}:
+        return {"twin": f"not modelled: no design or protocol field {c['vary']!r}", "twin_value": None,
+                "ratio": None, "trend_right": None}
+    from twin.simulation import predict_cycle_life
+
+    losses = {}
+    for value in c["values"]:
+        d = replace(design, **{c["vary"]: value}) if on_design else design
+        pr = protocol if on_design else replace(protocol, **{c["vary"]: value})
+        # a low end-of-life threshold: the run must reach cycle N
+        prediction = predict_cycle_life(d, pr, max_cycles=c["cycles"], mode="fast", eol_fraction=0.05,
+                                        strategies=[c["strategy"]] if c.get("strategy") else None)
+        q = prediction.cycles["discharge_capacity_mAh_cm2"].to_numpy()
+        losses[value] = 1 - q[-1] / q[0] if len(q) >= c["cycles"] else math.nan
+    values = [losses[v] for v in c["values"]]
+    rising = all(b > a for a, b in zip(values, values[1:]))
+    ratio = values[-1] / values[0] if values[0] > 0 else None
+    return {
+        "twin": {f"loss by cycle {c['cycles']} at {c['vary']} = {v:g}": round(x, 5) for v, x in losses.items()},
+        "twin_value": ratio,
+        "ratio": None if ratio is None or p.get("value") is None else ratio / p["value"],
+        "trend_right": rising if p["trend"] == "increasing" else not rising,
+    }
+
+
 def run_course(case: dict[str, Any]) -> dict[str, Any]:
     c, p = case["conditions"], case["published"]
     design, protocol = _design_protocol(c)
@@ -234,6 +268,7 @@ RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "li_cu_ce_vs_current": run_ce_vs_current,
     "full_cell_life_vs": run_life_vs,
     "full_cell_course": run_course,
+    "full_cell_fade_vs": run_fade_vs,
     "dendrite_flag": run_dendrite_flag,
 }
 
