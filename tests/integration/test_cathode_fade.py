@@ -100,3 +100,12 @@ def test_a_bad_upper_cutoff_exits_2_with_one_line(args, message, tmp_path):
     assert result.exit_code == 2
     assert result.stderr == message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cutoff_literature_case_has_the_published_trend():
+    from twin.experiments import validate_literature as suite
+
+    case = next(c for c in suite.load_cases() if c["id"] == "li2020-cutoff-fade")
+    result = suite.run_case(case)
+    assert result["trend_right"] is True
+    assert result["within_factor"] is True  # capacity lost at 4.5 V over 4.3 V vs Li, against 2.18
