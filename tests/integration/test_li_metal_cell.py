@@ -71,8 +71,9 @@ def test_cycle_life_strictly_increases_with_np_ratio(lives_by_np):
 def test_excess_lithium_knee_matches_inventory_arithmetic(lives_by_np, np_ratio):
     cycles = lives_by_np[np_ratio].cycles
     q = cycles["discharge_capacity_mAh_cm2"].to_numpy()
-    knee = int(np.nonzero(q < 0.995 * q[0])[0][0]) + 1  # capacity holds, then falls
-    assert np.all(q[: knee - 1] > 0.995 * q[0])
+    # capacity holds (but for the gradual cathode fade, ~0.01 %/cycle at 4.2 V), then falls
+    knee = int(np.nonzero(q < 0.98 * q[0])[0][0]) + 1
+    assert np.all(q[: knee - 1] > 0.98 * q[0])
     mean_li_ce = cycles["li_coulombic_efficiency"].iloc[: knee - 1].mean()
     expected = np_ratio / (1 - mean_li_ce)  # physics notes: n_knee ~ N:P / (1 - CE)
     assert knee == pytest.approx(expected, rel=0.15)
