@@ -159,8 +159,9 @@ class RepresentativeCycler(CellSimulator):
         return float(values.evaluate(pybamm.Parameter(name)))
 
     def _cathode_solid_volume(self, values: pybamm.ParameterValues) -> float:
-        """Active cathode volume per electrode area [m3/m2]: mol/m2 of cathode Li over
-        its mean concentration (uniform active material fraction)."""
+        """Active cathode volume per electrode area [m3/m2] of the fresh cathode: mol/m2 of
+        cathode Li over its mean concentration (uniform active material fraction; a faded
+        cathode holds the retained fraction of it)."""
         eps_s = values["Positive electrode active material volume fraction"]
         if callable(eps_s):
             raise SimulationError("fast mode needs a uniform positive electrode active material volume fraction")

@@ -13,9 +13,8 @@ LOST_FRACTION_SCALE = 0.01
 
 
 class CathodeMaterialLoss(pybamm.active_material.BaseModel):
-    """Positive-electrode active material volume fraction eps = eps_0 f, with the
-    retained fraction f a state (PyBaMM's `LossActiveMaterial` family, a law of the
-    twin's own):
+    """Positive-electrode active material volume fraction eps = eps_0 f, f the retained
+    fraction (PyBaMM's `LossActiveMaterial` family, a law of the twin's own):
 
         df/dt = -f k exp((U - U_onset) / U_scale) exp(Ea / R (1 / T_ref - 1 / T))
 
