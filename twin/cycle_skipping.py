@@ -26,12 +26,13 @@ from twin.units import MAH_CM2_PER_MOL_M2, mol_per_m2_from_mAh_per_cm2
 
 # The slow states, in this order (twin.fast.STATE_NAMES names them): active Li, porous
 # deposit, dead Li, SEI Li [mol/m2], Li surface-area factor [-], electrolyte mass
-# [kg/m2], foil converted to porous Li [mol/m2], Li in the cathode [mol/m2].
-ACTIVE, DEPOSIT, DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, CATHODE = range(8)
-STATE_COUNT = 8
+# [kg/m2], foil converted to porous Li [mol/m2], electrolyte salt [mol/m2], Li in the
+# cathode [mol/m2].
+ACTIVE, DEPOSIT, DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, SALT, CATHODE = range(9)
+STATE_COUNT = 9
 # Accumulating states: what a cycle adds depends smoothly on the state, so they are
 # integrated (Adams-Bashforth predictor, trapezoidal corrector on the increments).
-ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL]
+ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, SALT]
 # Relaxing states: their end-of-cycle value is set by the cycle itself (the discharge
 # cut-off fixes the cathode's Li; the porous deposit is stripped first), whatever they
 # started at. Integrating them with steps > 2 would be unstable (the increment holds
@@ -116,7 +117,7 @@ class CycleSkippingIntegrator:
         area_range = max(cycler.maximum_area_factor - 1.0, 1e-3)
         self.state_scale = np.array([
             q_ref, q_ref, q_ref, q_ref, area_range, ELECTROLYTE_SCALE * cycler.initial_state[ELECTROLYTE], q_ref,
-            q_ref,
+            ELECTROLYTE_SCALE * max(cycler.initial_state[SALT], 1e-12), q_ref,
         ])
         self.threshold_mAh_cm2 = math.nan
         self.first_capacity_mAh_cm2 = math.nan

@@ -63,7 +63,7 @@ from twin.cell_parameters import parameter_values
 from twin.cycle_rows import cycle_rows
 from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, importable from here as before
     ACCUMULATING, ACTIVE, AREA, CATHODE, DEAD, DEFAULT_INTERPOLATION_TOLERANCE, DEFAULT_TOLERANCE, DEPOSIT,
-    ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SEI, STATE_COUNT, CycleResult, CycleSkippingIntegrator,
+    ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SALT, SEI, STATE_COUNT, CycleResult, CycleSkippingIntegrator,
     fill_skipped_cycles, run_cycle_skipping,
 )
 from twin.cycling import CellSimulator
@@ -83,6 +83,7 @@ STATE_PARAMETERS: dict[str, str] = {
     "Li-metal surface area factor": P.initial_area_factor,
     "Electrolyte mass [kg.m-2]": P.initial_electrolyte_mass,
     "Porous foil lithium [mol.m-2]": P.initial_porous_foil_li,
+    "Electrolyte salt [mol.m-2]": P.initial_salt,
 }
 CATHODE_LITHIUM = "Lithium in positive electrode [mol.m-2]"
 CATHODE_CONCENTRATION = "Initial concentration in positive electrode [mol.m-3]"
@@ -183,6 +184,7 @@ class RepresentativeCycler(CellSimulator):
         state[POROUS_FOIL] = max(state[POROUS_FOIL], 0.0)
         state[AREA] = min(max(state[AREA], 1.0), self.maximum_area_factor)
         state[ELECTROLYTE] = max(state[ELECTROLYTE], 1e-9)
+        state[SALT] = max(state[SALT], 0.0)
         state[CATHODE] = min(max(state[CATHODE], 0.0), self.cathode_full_mol_m2)
         return state
 

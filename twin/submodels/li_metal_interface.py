@@ -54,12 +54,15 @@ class CathodeWetting(BaseUtilisation):
 
 class LithiumMetalKinetics(pybamm.kinetics.InverseButlerVolmer):
     """PyBaMM's inverse Butler-Volmer for the Li-metal interface, plus the ohmic drop
-    j R_layer across the porous dead-Li/SEI layer, booked as the film overpotential."""
+    j (R_layer + R_salt) across the porous dead-Li/SEI layer and the salt-depleted
+    separator, booked as the film overpotential."""
 
     def get_coupled_variables(self, variables):
         variables = super().get_coupled_variables(variables)
         j = variables["Current collector current density [A.m-2]"]
-        resistance = variables["Lithium metal porous layer resistance [Ohm.m2]"]
+        # the porous layer, plus what salt depletion adds through the separator (`SaltDepletion`)
+        resistance = (variables["Lithium metal porous layer resistance [Ohm.m2]"]
+                      + variables["Salt depletion resistance [Ohm.m2]"])
         eta_film = -j * resistance  # PyBaMM sign: delta_phi = eta_r + U - eta_sei
         # PyBaMM's SEI is off here, so its delta_phi = eta_r + U; subtract our film term.
         delta_phi = variables["Lithium metal interface surface potential difference [V]"]

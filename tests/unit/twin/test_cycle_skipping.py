@@ -26,7 +26,8 @@ class LossyCell:
         self.protocol = Protocol(checkup_every=checkup_every)
         self.q = mol_per_m2_from_mAh_per_cm2(self.design.areal_capacity_mAh_cm2)
         self.loss_fraction = loss_fraction
-        self.initial_state = np.array([np_ratio * self.q, 0.0, 0.0, 0.0, 1.0, 0.05, 0.0, self.q])  # no porous foil
+        # no porous foil; 0.1 mol/m2 of salt, untouched
+        self.initial_state = np.array([np_ratio * self.q, 0.0, 0.0, 0.0, 1.0, 0.05, 0.0, 0.1, self.q])
         self.maximum_area_factor = 5.0
         self.calls = 0
 
