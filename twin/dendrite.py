@@ -272,3 +272,29 @@ def short_dead_li_mAh_cm2(layer_thickness_m: float, dead_layer_porosity: float,
     """Dead Li [mAh/cm2] whose porous layer (porosity `dead_layer_porosity`) is
     `layer_thickness_m` [m] thick: n = L (1 - eps) / V_Li."""
     return mAh_per_cm2_from_mol_per_m2(layer_thickness_m * (1 - dead_layer_porosity) / li_molar_volume_m3_mol)
+
+
+def short_dead_li_limit_mAh_cm2(
+    design: CellDesign,
+    risk: DendriteRisk,
+    values: pybamm.ParameterValues,
+    coating_factor: float = 1.0,
+    inputs: Mapping[str, float] | None = None,
+) -> float | None:
+    """Dead Li [mAh/cm2] at which a full cell of `design` shorts: its dead-Li layer
+    (porosity from `values`) reaches `short_layer_thickness_m` for the design's
+    separator, the CC charge current density against the limiting current of `risk`
+    (the strategies' threshold already applied) and `coating_factor`. None when the
+    layer porosity is an "[input]" without a value."""
+    from twin.parameters.li_metal import LithiumMetalParameters as P
+
+    try:
+        porosity = float(values.evaluate(pybamm.Parameter(P.dead_li_layer_porosity), inputs=dict(inputs or {})))
+        v_li = float(values.evaluate(pybamm.Parameter(P.li_partial_molar_volume), inputs=dict(inputs or {})))
+    except (KeyError, ValueError):
+        return None
+    critical_m = short_layer_thickness_m(
+        design.separator_thickness_um * 1e-6, design.separator_porosity,
+        risk.charge_current_density_mA_cm2 * A_M2_PER_MA_CM2,
+        risk.limiting_current_density_mA_cm2 * A_M2_PER_MA_CM2, coating_factor)
+    return short_dead_li_mAh_cm2(critical_m, porosity, v_li)
