@@ -20,6 +20,7 @@ from twin.submodels import (
     LithiumMetalSEI,
     LithiumMetalUtilisation,
     PorousFoil,
+    PorousLayerTransport,
     SaltDepletion,
     SEIFormation,
     SurfaceRoughening,
@@ -74,6 +75,7 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
     model.submodels["porous foil"] = PorousFoil(param, li_options)
     model.submodels["electrolyte consumption"] = ElectrolyteConsumption(param, li_options)
     model.submodels["salt depletion"] = SaltDepletion(param, li_options)
+    model.submodels["porous layer transport"] = PorousLayerTransport(param, li_options, layers=1)
     model.submodels["anode thickness"] = AnodeThickness(param, pb_options)
     model.build_model()
     _add_lithium_balance(model)

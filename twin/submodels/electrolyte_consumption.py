@@ -17,7 +17,8 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
     Per mole of SEI Li, nu mol of salt (anion reduction, e.g. LiPF6 -> LiF, LiFSI ->
     LiF/Li2S/Li3N) and (m_e - nu M_salt) kg of solvent (solvent reduction) are used up:
     m_e is the electrolyte mass made useless per SEI Li (`electrolyte_per_sei_li`), nu
-    `salt_per_sei_li`, M_salt the salt's molar mass. The solvent mass is the electrolyte
+    `salt_per_sei_li`, M_salt the salt's molar mass; once the salt is gone the solvent
+    takes all of m_e. The solvent mass is the electrolyte
     mass less its salt. The Li of a consumed salt goes into the SEI with its anion's
     fragments (LiF...): "Salt lithium in SEI [mol.m-2]" counts it for the Li balance.
 
@@ -85,10 +86,10 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
         n_ref = 1e-3 * LI.nominal_salt_concentration * LI.initial_electrolyte_mass / LI.electrolyte_density
         salt_left = pybamm.maximum(salt, 0) / (pybamm.maximum(salt, 0) + n_ref)
         salt_rate = LI.salt_per_sei_li * r_sei * salt_left
-        # the salt's share of the electrolyte made useless, the rest is solvent
-        solvent_rate = pybamm.maximum(LI.electrolyte_per_sei_li - LI.salt_per_sei_li * LI.salt_molar_mass, 0) * r_sei
+        # the electrolyte made useless per SEI Li: the salt's share, the rest is solvent
+        # (all of it once the salt is gone)
         self.rhs = {
-            mass: -solvent_rate - LI.salt_molar_mass * salt_rate,
+            mass: -LI.electrolyte_per_sei_li * r_sei,
             salt: -salt_rate,
         }
 

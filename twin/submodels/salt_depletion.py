@@ -11,10 +11,10 @@ from twin.submodels.options import on_current_collector
 LI = LithiumMetalParameters()
 
 # Bounds on the relative salt concentration c / c_fresh read from the conductivity law:
-# below 2 % the conductivity is ~6 % of the fresh one (the cell has long failed) and the
-# bound keeps the solver away from kappa = 0; above 2x the carbonate fits leave their
-# fitted range.
-MIN_RELATIVE_CONCENTRATION = 0.02
+# at 1e-4 the conductivity is ~3e-4 of the fresh one (an electrolyte without salt no
+# longer carries the current: the separator alone then costs volts) and the bound keeps
+# the solver away from kappa = 0; above 2x the carbonate fits leave their fitted range.
+MIN_RELATIVE_CONCENTRATION = 1e-4
 MAX_RELATIVE_CONCENTRATION = 2.0
 
 
