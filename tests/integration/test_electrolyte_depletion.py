@@ -42,17 +42,20 @@ def test_salt_and_solvent_both_fall_and_li_is_conserved(lean_run):
 
 def test_less_salt_more_polarisation():
     """The Li-metal interface's film polarisation (porous layer, salt-depleted separator
-    and salt transport) rises monotonically as the salt runs out."""
+    and salt transport) rises monotonically as the salt runs out, and so does the
+    charge voltage."""
     design = CellDesign(areal_capacity_mAh_cm2=4.0, np_ratio=1.0)
     values = parameter_values(design, Protocol(), {P.initial_salt: "[input]"})
     values["Current function [A]"] = -0.5 * design.nominal_capacity_Ah  # a C/2 charge (the cell starts discharged)
     fresh = float(parameter_values(design, Protocol()).evaluate(pybamm.Parameter(P.initial_salt)))
     sim = pybamm.Simulation(build_model(), parameter_values=values)
-    polarisation = []
+    polarisation, voltage = [], []
     for fraction in (1.0, 0.5, 0.2, 0.05, 0.01):
         solution = sim.solve([0, 60], inputs={P.initial_salt: fraction * fresh})
         polarisation.append(abs(float(solution["Lithium metal porous layer overpotential [V]"].entries.ravel()[-1])))
+        voltage.append(float(solution["Voltage [V]"].entries.ravel()[-1]))
     assert all(b > a for a, b in zip(polarisation, polarisation[1:])), polarisation
+    assert all(b > a for a, b in zip(voltage, voltage[1:])), voltage  # on charge
 
 
 def test_li_li_ends_by_overpotential_and_lives_shorter_at_higher_current():

@@ -59,7 +59,9 @@ class LithiumMetalKinetics(pybamm.kinetics.InverseButlerVolmer):
     booked as the film overpotential."""
 
     def get_coupled_variables(self, variables):
-        variables = super().get_coupled_variables(variables)
+        # Read what the film term needs first: a KeyError (not built yet) must come
+        # before PyBaMM's kinetics put their delta_phi, without the film term, into the
+        # shared variables, or the electrode-potential submodel reads that one.
         j = variables["Current collector current density [A.m-2]"]
         # the porous layer, plus what salt depletion adds through the separator (`SaltDepletion`)
         resistance = (variables["Lithium metal porous layer resistance [Ohm.m2]"]
@@ -68,6 +70,7 @@ class LithiumMetalKinetics(pybamm.kinetics.InverseButlerVolmer):
         # the separator (`PorousLayerTransport`: large only near its limiting current, when
         # the layer is thick or the salt depleted)
         eta_transport = variables["Porous layer concentration overpotential [V]"]
+        variables = super().get_coupled_variables(variables)
         eta_film = -j * resistance - eta_transport  # PyBaMM sign: delta_phi = eta_r + U - eta_sei
         # PyBaMM's SEI is off here, so its delta_phi = eta_r + U; subtract our film term.
         delta_phi = variables["Lithium metal interface surface potential difference [V]"]
