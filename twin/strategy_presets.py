@@ -55,11 +55,14 @@ def _electrolyte(name: str, description: str, ce: float, current_density: float,
 # The salt of each electrolyte preset and how much of it the SEI takes (mol of salt per
 # mol of SEI Li = anion-route share of the SEI Li / SEI Li per reduced anion). A: LiPF6 +
 # 2 Li+ + 2 e- -> 3 LiF + PF3 (2 Li per anion), anion-route share 0.2 in carbonates (the
-# twin's baseline, `twin.parameters.lithium_metal_anode`); FSI- reduction to LiF, Li2S/
-# Li2O and Li3N fragments takes several electrons, 4 Li per anion assumed, with an
+# twin's baseline, `twin.parameters.lithium_metal_anode`); FSI- reduction takes from 2
+# electrons (the two S-F bonds: 2 LiF) to 16 (complete: Li3N + 2 Li2S + 4 Li2O + 2 LiF,
+# the species XPS finds in LiFSI-derived SEI); 8 Li per anion assumed, with an
 # anion-route share of 0.5 in 1 M LiFSI-DME, 0.7 in the fluorinated ether FDMB and 0.9
 # in the (localized) high-concentration ethers whose contact-ion pairs make the SEI
-# anion-derived. Molar masses: LiPF6 151.9 g/mol, LiFSI 187.1 g/mol. The LHCE
+# anion-derived. (With 4 Li per anion, the lean LHCE pouch of Niu et al. 2019 would run
+# out of salt by cycle ~150, which that paper does not see: the choice within the range
+# was made with it in view.) Molar masses: LiPF6 151.9 g/mol, LiFSI 187.1 g/mol. The LHCE
 # LiFSI-1.2DME-3TTE is ~1.2 M in salt (A).
 LIPF6_1M = {"salt_molar_mass_kg_per_mol": 0.1519, "salt_concentration_mol_per_m3": 1000.0,
             "salt_consumed_per_sei_li": 0.1}
@@ -67,7 +70,7 @@ LIPF6_1M = {"salt_molar_mass_kg_per_mol": 0.1519, "salt_concentration_mol_per_m3
 
 def _lifsi(molar: float, anion_share: float) -> dict[str, float]:
     return {"salt_molar_mass_kg_per_mol": 0.18707, "salt_concentration_mol_per_m3": molar * 1000.0,
-            "salt_consumed_per_sei_li": anion_share / 4}
+            "salt_consumed_per_sei_li": anion_share / 8}
 
 
 _PRESETS: list[Strategy] = [
