@@ -78,3 +78,25 @@ def test_thin_uncoated_separator_shorts_earlier_than_a_coated_one():
     coated = run_symmetric(test, thin, separator_coating_factor=3.0)
     assert uncoated.end_reason == "short"
     assert uncoated.lifespan_h < coated.lifespan_h
+
+
+@pytest.mark.parametrize("value, message", [
+    ("-1", "Error: invalid test cell: overpotential_limit_V: must lie in (0, 5.0], got -1.0"),
+    ("nan", "Error: --overpotential-limit must be a finite number, got nan"),
+])
+def test_a_bad_overpotential_limit_is_one_line_and_exit_2(value, message):
+    from click.testing import CliRunner
+
+    from twin.experiments.cli import main
+
+    result = CliRunner().invoke(main, ["predict", "--cell", "li-li", "--overpotential-limit", value])
+    assert result.exit_code == 2
+    assert result.output.strip() == message
+
+
+def test_fast_mode_carries_the_salt_and_agrees_with_full_mode_on_a_lean_cell():
+    design = CellDesign(areal_capacity_mAh_cm2=4.0, np_ratio=1.0, electrolyte_g_per_Ah=2.0)
+    full = predict_cycle_life(design, Protocol(), max_cycles=200, mode="full", strategies=["lhce"])
+    fast = predict_cycle_life(design, Protocol(), max_cycles=200, mode="fast", strategies=["lhce"])
+    assert full.cycle_life is not None
+    assert abs(fast.cycle_life - full.cycle_life) <= 0.02 * full.cycle_life
