@@ -226,17 +226,19 @@ def assess_dendrite_risk(
 # separator's pores (soft shorts: transient contacts that precede hard ones; Menkin,
 # Fritzke, Larner, de Leeuw, Choi, Gunnarsdottir, Grey, "Insights into soft short
 # circuit-based degradation of lithium metal batteries", Faraday Discussions 2023, show
-# them in symmetric cells under realistic conditions). The layer thickness at which that happens is taken to scale with the
-# separator's solid thickness L_sep (1 - eps_sep) and with the strength of a coated
-# separator (the strategy's dendrite threshold factor, 2-3x for ceramic or garnet
-# coatings), and to vanish as the current density approaches the limiting current:
+# them in symmetric cells under realistic conditions). The layer thickness at which
+# that happens is taken to scale with the separator's solid thickness L_sep (1 - eps_sep)
+# and with the strength of a coated separator (the strategy's dendrite threshold factor,
+# 2-3x for ceramic or garnet coatings), and to vanish as the current density approaches
+# the limiting current:
 #
 #     L_short = L_ref x [L_sep (1 - eps_sep)] / [L_sep,ref (1 - eps_ref)] x f_coat x max(0, 1 - J/J*)
 #
-# L_ref (A): 200 um of dead-Li/SEI layer shorts the reference 25 um, 39 % porous
-# polyolefin of a coin cell: a carbonate Li||Li coin cell at 1 mA/cm2 then shorts after a
-# few hundred hours, the range in which carbonate symmetric cells fail, while the
-# published full cells (tens of um of porous Li over 200 cycles, Niu et al. 2019) do not.
+# L_ref (A, not a measured number): 200 um of dead-Li layer shorts the reference 25 um,
+# 39 % porous polyolefin of a coin cell. With it the published full cells (tens of um of
+# porous Li over 200 cycles, Niu et al. 2019) do not short, a flooded carbonate Li||Li
+# coin cell with 25 um separator reaches its transport limit or dries out first (its
+# dead-Li layer ~100 um), and one with an 8 um separator shorts.
 # Above J* (L_short = 0) the dendrites start at Sand's time and cross the separator at
 # the anion drift velocity within seconds (Chazalviel 1990): a hard short at t_Sand.
 SHORT_LAYER_REFERENCE_THICKNESS_M = 200e-6

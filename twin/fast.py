@@ -63,7 +63,8 @@ from twin.cell_parameters import parameter_values
 from twin.cycle_rows import cycle_rows
 from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, importable from here as before
     ACCUMULATING, ACTIVE, AREA, CATHODE, DEAD, DEFAULT_INTERPOLATION_TOLERANCE, DEFAULT_TOLERANCE, DEPOSIT,
-    ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SALT, SEI, STATE_COUNT, CycleResult, CycleSkippingIntegrator,
+    ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SALT, SEI, STATE_COUNT, CycleResult,
+    CycleSkippingIntegrator,
     fill_skipped_cycles, run_cycle_skipping,
 )
 from twin.cycling import CellSimulator

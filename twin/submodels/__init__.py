@@ -21,5 +21,6 @@ from twin.submodels.surface_roughening import SurfaceRoughening
 __all__ = [
     "AnodeThickness", "CathodeWetting", "CELL_MODELS", "DeadLithium", "DepositMorphology", "ElectrolyteConsumption",
     "LITHIUM_METAL_OPTIONS", "LithiumInventory", "LithiumMetalKinetics", "LithiumMetalOptions",
-    "LithiumMetalSEI", "LithiumMetalUtilisation", "PorousFoil", "PorousLayerTransport", "SaltDepletion", "SEIFormation", "SurfaceRoughening",
+    "LithiumMetalSEI", "LithiumMetalUtilisation", "PorousFoil", "PorousLayerTransport", "SaltDepletion",
+    "SEIFormation", "SurfaceRoughening",
 ]
