@@ -234,14 +234,15 @@ def assess_dendrite_risk(
 #
 #     L_short = L_ref x [L_sep (1 - eps_sep)] / [L_sep,ref (1 - eps_ref)] x f_coat x max(0, 1 - J/J*)
 #
-# L_ref (A, not a measured number): 200 um of dead-Li layer shorts the reference 25 um,
-# 39 % porous polyolefin of a coin cell. With it the published full cells (tens of um of
-# porous Li over 200 cycles, Niu et al. 2019) do not short, a flooded carbonate Li||Li
-# coin cell with 25 um separator reaches its transport limit or dries out first (its
-# dead-Li layer ~100 um), and one with an 8 um separator shorts.
+# L_ref (A, not a measured number): 400 um of dead-Li layer shorts the reference 25 um,
+# 39 % porous polyolefin of a coin cell. With it a full cell with the 12 um default
+# separator runs out of Li (N:P 3, ~10 mAh/cm2 of dead Li) before it shorts, the
+# published full cells (tens of um of porous Li over 200 cycles, Niu et al. 2019) do not
+# short, and a Li||Li coin cell with a thin (8 um) separator and a mossy, lossy deposit
+# does.
 # Above J* (L_short = 0) the dendrites start at Sand's time and cross the separator at
 # the anion drift velocity within seconds (Chazalviel 1990): a hard short at t_Sand.
-SHORT_LAYER_REFERENCE_THICKNESS_M = 200e-6
+SHORT_LAYER_REFERENCE_THICKNESS_M = 400e-6
 SHORT_REFERENCE_SEPARATOR_THICKNESS_M = 25e-6
 SHORT_REFERENCE_SEPARATOR_POROSITY = 0.39
 

@@ -75,7 +75,8 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
     model.submodels["porous foil"] = PorousFoil(param, li_options)
     model.submodels["electrolyte consumption"] = ElectrolyteConsumption(param, li_options)
     model.submodels["salt depletion"] = SaltDepletion(param, li_options)
-    model.submodels["porous layer transport"] = PorousLayerTransport(param, li_options, layers=1)
+    model.submodels["porous layer transport"] = PorousLayerTransport(param, li_options, layers=1,
+                                                                     include_separator=False)
     model.submodels["anode thickness"] = AnodeThickness(param, pb_options)
     model.build_model()
     _add_lithium_balance(model)

@@ -33,13 +33,16 @@ class PorousLayerTransport(pybamm.BaseSubModel):
     symmetric cells by this overpotential rise).
 
     `layers`: porous layers in series (2 for the mirror Li||Li cell, 1 for a cell whose
-    counter electrode is fresh Li). D and t+ are the parameter set's at the (depleted)
-    salt concentration `SaltDepletion` gives.
+    counter electrode is fresh Li). `include_separator`: add the separator's drop (test
+    cells, which have no electrolyte model of their own); a full cell leaves it to
+    PyBaMM's electrolyte (SPMe, DFN) and counts the porous layer only. D and t+ are the
+    parameter set's at the (depleted) salt concentration `SaltDepletion` gives.
     """
 
-    def __init__(self, param, options, layers: int = 1):
+    def __init__(self, param, options, layers: int = 1, include_separator: bool = True):
         super().__init__(param, "negative", options=options)
         self.layers = layers
+        self.include_separator = include_separator
 
     def get_coupled_variables(self, variables):
         param = self.param
@@ -56,8 +59,9 @@ class PorousLayerTransport(pybamm.BaseSubModel):
         L_layer = variables["Dead lithium layer thickness [m]"] + variables["Li-metal SEI volume [m3.m-2]"]
         eps_sep = pybamm.Parameter("Separator porosity")
         b_sep = pybamm.Parameter("Separator Bruggeman coefficient (electrolyte)")
-        tortuous_length = (self.layers * L_layer / eps**brugg
-                           + pybamm.Parameter("Separator thickness [m]") / eps_sep**b_sep)
+        tortuous_length = self.layers * L_layer / eps**brugg
+        if self.include_separator:
+            tortuous_length = tortuous_length + pybamm.Parameter("Separator thickness [m]") / eps_sep**b_sep
         c = c_law
         half_drop = pybamm.AbsoluteValue(j) * (1 - t_plus) * tortuous_length / (param.F * D) / 2
         low = pybamm.maximum(c - half_drop, MIN_SURFACE_CONCENTRATION_FRACTION * c)
