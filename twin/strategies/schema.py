@@ -73,6 +73,9 @@ KNOBS: dict[str, Knob] = {
 }
 # The anchor's loss factor scales these three: together they set the Li lost per cycle.
 LOSS_KNOBS: tuple[str, ...] = ("sei_rate_constant", "sei_fresh_surface_fraction", "dead_li_fraction")
+# An electrolyte preset's salt: its concentration, molar mass and anion-derived SEI share.
+SALT_KNOBS: tuple[str, ...] = ("salt_consumed_per_sei_li", "salt_molar_mass_kg_per_mol",
+                               "salt_concentration_mol_per_m3")
 AREA_PARAMETERS = (P.initial_area_factor, P.maximum_area_factor)
 PLATING_CURRENT_PARAMETER = P.plating_current_density
 MAX_GEOMETRY_FACTOR = 100.0
