@@ -76,7 +76,7 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
     model.submodels["electrolyte consumption"] = ElectrolyteConsumption(param, li_options)
     model.submodels["salt depletion"] = SaltDepletion(param, li_options)
     model.submodels["porous layer transport"] = PorousLayerTransport(param, li_options, layers=1,
-                                                                     include_separator=False)
+                                                                     include_separator=False, depletion_only=True)
     model.submodels["anode thickness"] = AnodeThickness(param, pb_options)
     model.build_model()
     _add_lithium_balance(model)

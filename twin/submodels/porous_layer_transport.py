@@ -35,14 +35,29 @@ class PorousLayerTransport(pybamm.BaseSubModel):
     `layers`: porous layers in series (2 for the mirror Li||Li cell, 1 for a cell whose
     counter electrode is fresh Li). `include_separator`: add the separator's drop (test
     cells, which have no electrolyte model of their own); a full cell leaves it to
-    PyBaMM's electrolyte (SPMe, DFN) and counts the porous layer only. D and t+ are the
-    parameter set's at the (depleted) salt concentration `SaltDepletion` gives.
+    PyBaMM's electrolyte (SPMe, DFN) and counts the porous layer only. `depletion_only`:
+    only the increase salt depletion causes, eta_c(c) - eta_c(c_fresh) (full cells, whose
+    anchored parameters were not sized with the layer's transport at fresh salt). D and
+    t+ are the parameter set's at the (depleted) salt concentration `SaltDepletion` gives.
     """
 
-    def __init__(self, param, options, layers: int = 1, include_separator: bool = True):
+    def __init__(self, param, options, layers: int = 1, include_separator: bool = True,
+                 depletion_only: bool = False):
         super().__init__(param, "negative", options=options)
         self.layers = layers
         self.include_separator = include_separator
+        self.depletion_only = depletion_only
+
+    def _overpotential(self, j, c, T, tortuous_length):
+        """(eta_c [V], half the concentration drop [mol.m-3], depleted side [mol.m-3])
+        at bulk concentration c [mol.m-3] (the parameter set's laws read there)."""
+        param = self.param
+        D = param.D_e(c, T)
+        t_plus = param.t_plus(c, T)
+        half_drop = pybamm.AbsoluteValue(j) * (1 - t_plus) * tortuous_length / (param.F * D) / 2
+        low = pybamm.maximum(c - half_drop, MIN_SURFACE_CONCENTRATION_FRACTION * c)
+        eta = pybamm.sign(j) * 2 * param.R * T / param.F * (1 - t_plus) * pybamm.log((c + half_drop) / low)
+        return eta, half_drop, low
 
     def get_coupled_variables(self, variables):
         param = self.param
@@ -50,10 +65,7 @@ class PorousLayerTransport(pybamm.BaseSubModel):
         T = variables["X-averaged cell temperature [K]"]
         # the parameter set's transport laws at the relative depletion (as the conductivity)
         c_e0 = param.c_e_init
-        relative = variables["Relative electrolyte salt concentration"]
-        c_law = c_e0 * relative
-        D = param.D_e(c_law, T)
-        t_plus = param.t_plus(c_law, T)
+        c = c_e0 * variables["Relative electrolyte salt concentration"]
         eps = LI.dead_li_layer_porosity
         brugg = LI.dead_li_layer_bruggeman
         L_layer = variables["Dead lithium layer thickness [m]"] + variables["Li-metal SEI volume [m3.m-2]"]
@@ -62,10 +74,11 @@ class PorousLayerTransport(pybamm.BaseSubModel):
         tortuous_length = self.layers * L_layer / eps**brugg
         if self.include_separator:
             tortuous_length = tortuous_length + pybamm.Parameter("Separator thickness [m]") / eps_sep**b_sep
-        c = c_law
-        half_drop = pybamm.AbsoluteValue(j) * (1 - t_plus) * tortuous_length / (param.F * D) / 2
-        low = pybamm.maximum(c - half_drop, MIN_SURFACE_CONCENTRATION_FRACTION * c)
-        eta = pybamm.sign(j) * 2 * param.R * T / param.F * (1 - t_plus) * pybamm.log((c + half_drop) / low)
+        eta, half_drop, low = self._overpotential(j, c, T, tortuous_length)
+        if self.depletion_only:
+            # only what salt depletion adds to the layer's transport (as R_salt adds to the
+            # separator's resistance): the fresh electrolyte's own term is left out
+            eta = eta - self._overpotential(j, c_e0, T, tortuous_length)[0]
         variables.update({
             "Porous layer salt concentration drop ratio": 2 * half_drop / c,
             "Porous layer surface salt concentration [mol.m-3]": low,
