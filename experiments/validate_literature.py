@@ -21,7 +21,8 @@ Case kinds (``kind`` in the file):
 * ``full_cell_course``: swelling and capacity retention of one full cell over cycles;
 * ``full_cell_fade_vs``: capacity lost by cycle N as one design or protocol field varies
   (e.g. the upper cut-off voltage);
-* ``dendrite_flag``: the Chazalviel dendrite flag of a design's CC charge.
+* ``dendrite_flag``: the Chazalviel dendrite flag of a design's CC charge;
+* ``li_li_lifespan``: symmetric Li||Li lifespans of electrolyte presets (longest first).
 """
 
 from __future__ import annotations
@@ -261,6 +262,30 @@ def run_dendrite_flag(case: dict[str, Any]) -> dict[str, Any]:
             "twin_value": risk.flag, "ratio": None, "trend_right": not risk.flag}
 
 
+def run_li_li_lifespan(case: dict[str, Any]) -> dict[str, Any]:
+    """Li||Li lifespans [cycles] of several electrolyte presets at one current density
+    and capacity; the published number is a lower bound on the first preset's life."""
+    from twin.lab_cells import run_lab_cell
+
+    c, p = case["conditions"], case["published"]
+    results = {}
+    for strategy in c["strategies"]:
+        result, _ = run_lab_cell("li-li", [strategy], current_density_mA_cm2=c["current_density_mA_cm2"],
+                                 capacity_mAh_cm2=c["capacity_mAh_cm2"], cycles=c["max_cycles"],
+                                 foil_thickness_um=c["foil_thickness_um"],
+                                 overpotential_limit_V=c["overpotential_limit_V"])
+        results[strategy] = result
+    lives = [r.cycles_completed for r in results.values()]
+    first = c["strategies"][0]
+    return {
+        "twin": {f"{s}: cycles": r.cycles_completed for s, r in results.items()}
+        | {f"{s}: end": r.end_reason for s, r in results.items()},
+        "twin_value": lives[0],
+        "ratio": lives[0] / p["value"],
+        "trend_right": all(a > b for a, b in zip(lives, lives[1:])) and results[first].cycles_completed > 0,
+    }
+
+
 RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "li_cu_ce_vs_capacity": run_ce_vs_capacity,
     "li_cu_inactive_split": run_inactive_split,
@@ -270,6 +295,7 @@ RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "full_cell_course": run_course,
     "full_cell_fade_vs": run_fade_vs,
     "dendrite_flag": run_dendrite_flag,
+    "li_li_lifespan": run_li_li_lifespan,
 }
 
 

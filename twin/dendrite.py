@@ -44,7 +44,9 @@ import pybamm
 
 from twin.design import CellDesign
 from twin.protocol import Protocol
-from twin.units import A_M2_PER_MA_CM2, FARADAY_C_PER_MOL, MA_CM2_PER_A_M2, SECONDS_PER_HOUR
+from twin.units import (
+    A_M2_PER_MA_CM2, FARADAY_C_PER_MOL, MA_CM2_PER_A_M2, SECONDS_PER_HOUR, mAh_per_cm2_from_mol_per_m2,
+)
 
 # 1 A/m2 = 0.1 mA/cm2
 
@@ -214,3 +216,88 @@ def assess_dendrite_risk(
         charge_current_density_A_m2=charge_current_density_A_m2(design, protocol),
         charge_time_s=SECONDS_PER_HOUR / protocol.charge_rate_C,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Shorts: when the porous dead-Li layer (or, above J*, a dendrite) bridges the separator
+#
+# Below J* Li grows mossy, from the root (Bai et al. 2016), and a cell shorts when its
+# porous dead-Li layer has grown thick enough for whiskers to work through the
+# separator's pores (soft shorts: transient contacts that precede hard ones; Menkin,
+# Fritzke, Larner, de Leeuw, Choi, Gunnarsdottir, Grey, "Insights into soft short
+# circuit-based degradation of lithium metal batteries", Faraday Discussions 2023, show
+# them in symmetric cells under realistic conditions). The layer thickness at which
+# that happens is taken to scale with the separator's solid thickness L_sep (1 - eps_sep)
+# and with the strength of a coated separator (the strategy's dendrite threshold factor,
+# 2-3x for ceramic or garnet coatings), and to vanish as the current density approaches
+# the limiting current:
+#
+#     L_short = L_ref x [L_sep (1 - eps_sep)] / [L_sep,ref (1 - eps_ref)] x f_coat x max(0, 1 - J/J*)
+#
+# L_ref (A, not a measured number): 400 um of dead-Li layer shorts the reference 25 um,
+# 39 % porous polyolefin of a coin cell. With it a full cell with the 12 um default
+# separator runs out of Li (N:P 3, ~10 mAh/cm2 of dead Li) before it shorts, the
+# published full cells (tens of um of porous Li over 200 cycles, Niu et al. 2019) do not
+# short, and a Li||Li coin cell with a thin (8 um) separator and a mossy, lossy deposit
+# does.
+# Above J* (L_short = 0) the dendrites start at Sand's time and cross the separator at
+# the anion drift velocity within seconds (Chazalviel 1990): a hard short at t_Sand.
+SHORT_LAYER_REFERENCE_THICKNESS_M = 400e-6
+SHORT_REFERENCE_SEPARATOR_THICKNESS_M = 25e-6
+SHORT_REFERENCE_SEPARATOR_POROSITY = 0.39
+
+
+def short_layer_thickness_m(separator_thickness_m: float, separator_porosity: float,
+                            current_density_A_m2: float, limiting_current_density_A_m2: float,
+                            coating_factor: float = 1.0) -> float:
+    """Dead-Li/SEI layer thickness [m] at which a cell shorts (see the block comment):
+    L_ref x solid separator thickness over the reference's x `coating_factor` x
+    max(0, 1 - J/J*). 0 at or above the limiting current density J* (a hard short at
+    Sand's time).
+
+    separator_thickness_m [m]; separator_porosity [-], in [0, 1); current_density_A_m2
+    and limiting_current_density_A_m2 [A/m2] (J* > 0); coating_factor [-] (> 0).
+    """
+    _require_positive(separator_thickness_m=separator_thickness_m,
+                      limiting_current_density_A_m2=limiting_current_density_A_m2, coating_factor=coating_factor)
+    if not 0 <= separator_porosity < 1:
+        raise ValueError(f"separator_porosity must lie in [0, 1), got {separator_porosity}")
+    if not current_density_A_m2 >= 0:
+        raise ValueError(f"current_density_A_m2 must not be negative, got {current_density_A_m2}")
+    solid = separator_thickness_m * (1 - separator_porosity)
+    reference = SHORT_REFERENCE_SEPARATOR_THICKNESS_M * (1 - SHORT_REFERENCE_SEPARATOR_POROSITY)
+    margin = max(0.0, 1.0 - current_density_A_m2 / limiting_current_density_A_m2)
+    return SHORT_LAYER_REFERENCE_THICKNESS_M * solid / reference * coating_factor * margin
+
+
+def short_dead_li_mAh_cm2(layer_thickness_m: float, dead_layer_porosity: float,
+                          li_molar_volume_m3_mol: float) -> float:
+    """Dead Li [mAh/cm2] whose porous layer (porosity `dead_layer_porosity`) is
+    `layer_thickness_m` [m] thick: n = L (1 - eps) / V_Li."""
+    return mAh_per_cm2_from_mol_per_m2(layer_thickness_m * (1 - dead_layer_porosity) / li_molar_volume_m3_mol)
+
+
+def short_dead_li_limit_mAh_cm2(
+    design: CellDesign,
+    risk: DendriteRisk,
+    values: pybamm.ParameterValues,
+    coating_factor: float = 1.0,
+    inputs: Mapping[str, float] | None = None,
+) -> float | None:
+    """Dead Li [mAh/cm2] at which a full cell of `design` shorts: its dead-Li layer
+    (porosity from `values`) reaches `short_layer_thickness_m` for the design's
+    separator, the CC charge current density against the limiting current of `risk`
+    (the strategies' threshold already applied) and `coating_factor`. None when the
+    layer porosity is an "[input]" without a value."""
+    from twin.parameters.li_metal import LithiumMetalParameters as P
+
+    try:
+        porosity = float(values.evaluate(pybamm.Parameter(P.dead_li_layer_porosity), inputs=dict(inputs or {})))
+        v_li = float(values.evaluate(pybamm.Parameter(P.li_partial_molar_volume), inputs=dict(inputs or {})))
+    except (KeyError, ValueError):
+        return None
+    critical_m = short_layer_thickness_m(
+        design.separator_thickness_um * 1e-6, design.separator_porosity,
+        risk.charge_current_density_mA_cm2 * A_M2_PER_MA_CM2,
+        risk.limiting_current_density_mA_cm2 * A_M2_PER_MA_CM2, coating_factor)
+    return short_dead_li_mAh_cm2(critical_m, porosity, v_li)

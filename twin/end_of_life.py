@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 END_OF_LIFE_REASONS = ("capacity_fade", "lithium_depleted", "electrolyte_dry_out", "max_cycles",
-                       "dendrite_risk")
+                       "dendrite_risk", "short")
 # A discharge that ends with less active Li than this fraction of the cathode
 # capacity was limited by the anode: the Li inventory ran out.
 LI_DEPLETED_FRACTION = 0.02
@@ -78,8 +78,18 @@ class EndOfLife:
     notes: list[str]
 
 
+def first_cycle_shorted(cycles: pd.DataFrame, short_dead_li_mAh_cm2: float | None) -> int | None:
+    """First cycle whose dead Li reached the amount at which the cell shorts
+    (`twin.dendrite.short_dead_li_limit_mAh_cm2`); None: none did, or no limit."""
+    if short_dead_li_mAh_cm2 is None or len(cycles) == 0:
+        return None
+    reached = np.nonzero(cycles["dead_li_mAh_cm2"].to_numpy() >= short_dead_li_mAh_cm2)[0]
+    return int(cycles["cycle"].iloc[reached[0]]) if len(reached) else None
+
+
 def judge_end_of_life(outcome: LifeOutcome, cathode_capacity_mAh_cm2: float,
-                      dendrite_stop: str | None = None, extra_notes: Sequence[str] = ()) -> EndOfLife:
+                      dendrite_stop: str | None = None, extra_notes: Sequence[str] = (),
+                      short_dead_li_mAh_cm2: float | None = None) -> EndOfLife:
     """End of life of a run, the same rule for every kind of run.
 
     * ``dendrite_stop`` (the dendrite-risk reason, when the run was stopped for it): life
@@ -88,6 +98,9 @@ def judge_end_of_life(outcome: LifeOutcome, cathode_capacity_mAh_cm2: float,
       reason read from the cell's state in that cycle;
     * a cycle the cell could not complete: life ends at that cycle (it delivered ~0), the
       reason read from the last completed cycle;
+    * a cycle whose dead Li reached ``short_dead_li_mAh_cm2`` (the porous dead-Li layer
+      bridged the separator, `twin.dendrite`) before either of those: life ends there,
+      "short";
     * otherwise the cell is alive at the last cycle: "max_cycles".
 
     ``extra_notes`` (a strategy's) follow the run's and the dendrite note.
@@ -107,5 +120,11 @@ def judge_end_of_life(outcome: LifeOutcome, cathode_capacity_mAh_cm2: float,
         reason = end_of_life_reason(cycles.iloc[-1], cathode_capacity_mAh_cm2)
     else:
         life, reason = None, "max_cycles"
+    shorted = None if dendrite_stop is not None else first_cycle_shorted(cycles, short_dead_li_mAh_cm2)
+    if shorted is not None and (life is None or shorted < life):
+        life, reason = shorted, "short"
+        cycles = cycles[cycles["cycle"] <= life].reset_index(drop=True)
+        notes.append(f"short: the dead-Li layer reached {short_dead_li_mAh_cm2:.3g} mAh/cm2 of dead Li, "
+                     f"enough to bridge the separator")
     notes.extend(extra_notes)
     return EndOfLife(life, reason, cycles, notes)

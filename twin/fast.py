@@ -66,7 +66,8 @@ from twin.cycle_rows import cycle_rows
 from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, importable from here as before
     ACCUMULATING, ACTIVE, AREA, CATHODE, CATHODE_MATERIAL, CATHODE_MATERIAL_LI, DEAD, DEFAULT_INTERPOLATION_TOLERANCE,
     DEFAULT_TOLERANCE, DEPOSIT,
-    ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SEI, STATE_COUNT, CycleResult, CycleSkippingIntegrator,
+    ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SALT, SEI, STATE_COUNT, CycleResult,
+    CycleSkippingIntegrator,
     fill_skipped_cycles, run_cycle_skipping,
 )
 from twin.cycling import CellSimulator
@@ -87,6 +88,7 @@ STATE_PARAMETERS: dict[str, str] = {
     "Li-metal surface area factor": P.initial_area_factor,
     "Electrolyte mass [kg.m-2]": P.initial_electrolyte_mass,
     "Porous foil lithium [mol.m-2]": P.initial_porous_foil_li,
+    "Electrolyte salt [mol.m-2]": P.initial_salt,
 }
 CATHODE_LITHIUM = "Lithium in positive electrode [mol.m-2]"
 CATHODE_CONCENTRATION = "Initial concentration in positive electrode [mol.m-3]"
@@ -199,6 +201,7 @@ class RepresentativeCycler(CellSimulator):
         state[POROUS_FOIL] = max(state[POROUS_FOIL], 0.0)
         state[AREA] = min(max(state[AREA], 1.0), self.maximum_area_factor)
         state[ELECTROLYTE] = max(state[ELECTROLYTE], 1e-9)
+        state[SALT] = max(state[SALT], 0.0)
         state[CATHODE_MATERIAL] = min(max(state[CATHODE_MATERIAL], 1e-3), 1.0)
         state[CATHODE_MATERIAL_LI] = max(state[CATHODE_MATERIAL_LI], 0.0)
         state[CATHODE] = min(max(state[CATHODE], 0.0), self.cathode_full_mol_m2 * state[CATHODE_MATERIAL])

@@ -91,7 +91,9 @@ def run_lab_cell(
         test = SymmetricTest(current_density_mA_cm2=j, capacity_mAh_cm2=q,
                              max_cycles=cycles or DEFAULT_TEST_CYCLES[cell],
                              foil_thickness_um=foil_thickness_um, overpotential_limit_V=overpotential_limit_V)
-        result = run_symmetric(test, parameters)
+        # a coated separator resists the short (`twin.dendrite.short_layer_thickness_m`)
+        coating = 1.0 if combined is None else combined.dendrite_threshold_factor
+        result = run_symmetric(test, parameters, separator_coating_factor=coating)
     elif ce_protocol == "reservoir":
         result = run_reservoir(ReservoirTest(current_density_mA_cm2=j,
                                              reservoir_mAh_cm2=RESERVOIR_PER_CYCLED_CAPACITY * q,

@@ -21,6 +21,8 @@ from twin.submodels import (
     LithiumMetalSEI,
     LithiumMetalUtilisation,
     PorousFoil,
+    PorousLayerTransport,
+    SaltDepletion,
     SEIFormation,
     SurfaceRoughening,
 )
@@ -44,6 +46,7 @@ SUMMARY_VARIABLES = [
     "Swelling [%]",
     "Electrolyte mass [kg.m-2]",
     "Electrolyte wetting fraction",
+    "Electrolyte salt [mol.m-2]",
     "Li-metal surface area factor",
     "Plated lithium deposit [mol.m-2]",
     "Porous foil lithium [mol.m-2]",
@@ -74,6 +77,9 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
     model.submodels["surface roughening"] = SurfaceRoughening(param, li_options)
     model.submodels["porous foil"] = PorousFoil(param, li_options)
     model.submodels["electrolyte consumption"] = ElectrolyteConsumption(param, li_options)
+    model.submodels["salt depletion"] = SaltDepletion(param, li_options)
+    model.submodels["porous layer transport"] = PorousLayerTransport(param, li_options, layers=1,
+                                                                     include_separator=False, depletion_only=True)
     model.submodels["anode thickness"] = AnodeThickness(param, pb_options)
     model.submodels["positive primary active material"] = CathodeMaterialLoss(param, pb_options)
     model.build_model()
@@ -85,15 +91,20 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
 
 def _add_lithium_balance(model: pybamm.BaseModel) -> None:
     """Total Li per electrode area: cathode + electrolyte + active + dead + SEI Li + the
-    Li lost with cathode material."""
+    Li lost with cathode material.
+
+    The electrolyte holds PyBaMM's pore electrolyte (at its own concentration) less the
+    salt consumed since the start of the run, whose Li went into the SEI with its anion
+    (`ElectrolyteConsumption`): it is counted there."""
     area = model.param.A_cc
     v = model.variables
     cathode = v["Total lithium in positive electrode [mol]"] / area
-    electrolyte = v["Total lithium in electrolyte [mol]"] / area
+    salt_li_in_sei = v["Salt lithium in SEI [mol.m-2]"]
+    electrolyte = v["Total lithium in electrolyte [mol]"] / area - salt_li_in_sei
     v["Lithium in positive electrode [mol.m-2]"] = cathode
     v["Lithium in electrolyte [mol.m-2]"] = electrolyte
     v["Total lithium [mol.m-2]"] = (
         cathode + electrolyte + v["Active lithium metal [mol.m-2]"]
-        + v["Dead lithium [mol.m-2]"] + v["Li-metal SEI lithium [mol.m-2]"]
+        + v["Dead lithium [mol.m-2]"] + v["Li-metal SEI lithium [mol.m-2]"] + salt_li_in_sei
         + v["Lithium lost with positive electrode active material [mol.m-2]"]
     )

@@ -27,7 +27,7 @@ from twin.cycle_rows import SUMMARY_COLUMNS  # noqa: F401 - importable from here
 from twin.cycling import (  # noqa: F401 - importable from here as before
     CHUNK_CYCLES, CellSimulator, CycleRun, cached_model, cycle_steps, default_solver, make_experiment,
 )
-from twin.dendrite import DendriteRisk
+from twin.dendrite import DendriteRisk, short_dead_li_limit_mAh_cm2
 from twin.design import CellDesign
 from twin.end_of_life import (  # noqa: F401 - importable from here as before
     DRY_OUT_WETTING, END_OF_LIFE_REASONS, LI_DEPLETED_FRACTION, SEVERE_DRY_OUT_WETTING, end_of_life_reason,
@@ -200,8 +200,11 @@ def predict_scenario(
     stop_now = stop_on_dendrite_risk and risk is not None and risk.flag
     outcome = simulator.run_life(eol_fraction, 1 if stop_now else max_cycles, progress=progress,
                                  inputs=scenario.inputs, keep_time_series=keep_time_series)
+    short_limit = None if risk is None else short_dead_li_limit_mAh_cm2(
+        scenario.design, risk, simulator.parameter_values, scenario.dendrite_threshold_factor, scenario.inputs)
     verdict = judge_end_of_life(outcome, scenario.design.areal_capacity_mAh_cm2,
-                                dendrite_stop=risk.reason if stop_now else None, extra_notes=scenario.notes)
+                                dendrite_stop=risk.reason if stop_now else None, extra_notes=scenario.notes,
+                                short_dead_li_mAh_cm2=short_limit)
     check_cycles(verdict.cycles, f"{mode} mode")  # a reported row that breaks physics is a failure, never a result
     return Prediction(
         design=scenario.design, protocol=scenario.protocol, cell_model=cell_model, eol_fraction=eol_fraction,

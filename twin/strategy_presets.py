@@ -47,9 +47,30 @@ def _table(row: int, name: str, family: str, description: str, ce_pct: float, cu
 
 
 def _electrolyte(name: str, description: str, ce: float, current_density: float, source: str,
-                 note: str) -> Strategy:
+                 note: str, salt: dict[str, float] | None = None) -> Strategy:
     return with_family_defaults(name, "electrolyte", description, source,
-                                anchor=CEAnchor(ce, current_density, 1.0, note))
+                                anchor=CEAnchor(ce, current_density, 1.0, note), values=salt)
+
+
+# The salt of each electrolyte preset and how much of it the SEI takes (mol of salt per
+# mol of SEI Li = anion-route share of the SEI Li / SEI Li per reduced anion). A: LiPF6 +
+# 2 Li+ + 2 e- -> 3 LiF + PF3 (2 Li per anion), anion-route share 0.2 in carbonates (the
+# twin's baseline, `twin.parameters.lithium_metal_anode`); FSI- reduction takes from 2
+# electrons (the two S-F bonds: 2 LiF) to 16 (complete: Li3N + 2 Li2S + 4 Li2O + 2 LiF,
+# the species XPS finds in LiFSI-derived SEI); 8 Li per anion assumed, with an
+# anion-route share of 0.5 in 1 M LiFSI-DME, 0.7 in the fluorinated ether FDMB and 0.9
+# in the (localized) high-concentration ethers whose contact-ion pairs make the SEI
+# anion-derived. (With 4 Li per anion, the lean LHCE pouch of Niu et al. 2019 would run
+# out of salt by cycle ~150, which that paper does not see: the choice within the range
+# was made with it in view.) Molar masses: LiPF6 151.9 g/mol, LiFSI 187.1 g/mol. The LHCE
+# LiFSI-1.2DME-3TTE is ~1.2 M in salt (A).
+LIPF6_1M = {"salt_molar_mass_kg_per_mol": 0.1519, "salt_concentration_mol_per_m3": 1000.0,
+            "salt_consumed_per_sei_li": 0.1}
+
+
+def _lifsi(molar: float, anion_share: float) -> dict[str, float]:
+    return {"salt_molar_mass_kg_per_mol": 0.18707, "salt_concentration_mol_per_m3": molar * 1000.0,
+            "salt_consumed_per_sei_li": anion_share / 8}
 
 
 _PRESETS: list[Strategy] = [
@@ -121,19 +142,19 @@ _PRESETS: list[Strategy] = [
                  "1 M LiPF6 in EC/DEC (1:1 vol): the carbonate baseline; organic/inorganic SEI "
                  "that keeps cracking, mossy deposits.",
                  0.880, 0.5, KIM_SOURCE.format(row="1 M LiPF6-EC/DEC (1:1 vol.), 0.88000"),
-                 ASSUMED_CD_NOTE + " (the same study's +FEC row has 0.5 mA/cm2 in Electrolytomics)"),
+                 ASSUMED_CD_NOTE + " (the same study's +FEC row has 0.5 mA/cm2 in Electrolytomics)", LIPF6_1M),
     _electrolyte("lipf6-ec-dec-fec",
                  "1 M LiPF6 in EC/DEC (1:1 vol) + 5 vol% FEC: LiF-rich SEI from FEC.",
                  0.950, 0.5,
                  KIM_SOURCE.format(row="1 M LiPF6-EC/DEC (1:1 vol.) + 5 vol% FEC, 0.95000") + "; "
                  + EDB_SOURCE.format(line=44, what="EC/DEC 1:1, 1 M LiPF6, FEC additive, 0.5 mA/cm2, CE 0.95"),
-                 EDB_NOTE),
+                 EDB_NOTE, LIPF6_1M),
     _electrolyte("lifsi-dme",
                  "1 M LiFSI in DME: ether with an anion-derived SEI.",
                  0.984, 0.5,
                  EDB_SOURCE.format(line=66, what="DME, 1 M LiFSI, 0.5 mA/cm2, CE 0.984")
                  + " (Kim et al. 2023 list 0.9725 for 1 M LiFSI DME without a current density)",
-                 EDB_NOTE),
+                 EDB_NOTE, _lifsi(1.0, 0.5)),
     _electrolyte("hce-lifsi-dme",
                  "4 M LiFSI in DME: high-concentration ether; contact-ion pairs and aggregates "
                  "give an anion-derived, LiF-rich SEI.",
@@ -141,25 +162,26 @@ _PRESETS: list[Strategy] = [
                  EDB_SOURCE.format(line=67, what="DME, 4 M LiFSI, 1.0 mA/cm2, CE 0.985")
                  + " (the compilation also lists 0.991 at 0.2 mA/cm2, line 11; the 1 mA/cm2 row "
                  "is nearer full-cell charge current densities)",
-                 EDB_NOTE),
+                 EDB_NOTE, _lifsi(4.0, 0.9)),
     _electrolyte("lhce",
                  "LiFSI-1.2DME-3TTE localized high-concentration electrolyte: the HCE solvation "
                  "structure diluted by the non-solvating fluorinated ether TTE.",
-                 0.993, 0.5, KIM_SOURCE.format(row="LiFSI DME-TTE (1:1.2:3), 0.99300"), ASSUMED_CD_NOTE),
+                 0.993, 0.5, KIM_SOURCE.format(row="LiFSI DME-TTE (1:1.2:3), 0.99300"), ASSUMED_CD_NOTE,
+                 _lifsi(1.2, 0.9)),
     _electrolyte("lifsi-fdmb",
                  "1 M LiFSI in FDMB (fluorinated 1,4-dimethoxybutane): a single-salt, "
                  "single-solvent fluorinated ether.",
                  0.995, 0.5,
                  EDB_SOURCE.format(line=23, what="FDMB, 1 M LiFSI, 0.5 mA/cm2, CE 0.995")
                  + " (Kim et al. 2023 list 0.9898)",
-                 EDB_NOTE),
+                 EDB_NOTE, _lifsi(1.0, 0.7)),
     # --- electrolytes of published full cells (not in the CE-ordered six) ---------------
     _electrolyte("lipf6-fec-dec",
                  "1 M LiPF6 in FEC:DEC: FEC as co-solvent (not additive), the Dahn group's "
                  "anode-free baseline (Louli et al., J. Electrochem. Soc. 166, A1291, 2019).",
                  0.976, 1.0,
                  EDB_SOURCE.format(line=48, what="FEC:DEC 0.42:0.58, 1 M LiPF6, 1.0 mA/cm2, CE 0.976"),
-                 EDB_NOTE),
+                 EDB_NOTE, LIPF6_1M),
 ]
 
 PRESETS: dict[str, Strategy] = {s.name: s for s in _PRESETS}

@@ -24,7 +24,7 @@ from twin.dendrite import assess_dendrite_risk
 from twin.design import CellDesign
 from twin.protocol import Protocol
 from twin.simulation import CellSimulator, predict_cycle_life
-from twin.strategies import KNOBS, LOSS_KNOBS, combine, full_cell_overrides, prepare, presets, scale_dendrite_risk
+from twin.strategies import KNOBS, LOSS_KNOBS, SALT_KNOBS, combine, full_cell_overrides, prepare, presets, scale_dendrite_risk
 from twin.strategy_presets import ELECTROLYTE_PRESETS
 from twin.test_cells import LiCuTest, run_li_cu
 
@@ -32,7 +32,8 @@ AREAL_CAPACITY = 2.0
 PROTOCOL = Protocol(charge_rate_C=0.5)  # 1 mA/cm2 plating at 2 mAh/cm2
 FLOODED = 20.0
 NP1_CAP = 90
-LOSS_PARAMETERS = [KNOBS[k].parameter for k in LOSS_KNOBS]
+# what an electrolyte preset changes: its anchored loss level and its salt
+LOSS_PARAMETERS = [KNOBS[k].parameter for k in (*LOSS_KNOBS, *SALT_KNOBS)]
 
 
 def run_directory(tmp_path_factory) -> Path:

@@ -59,6 +59,11 @@ class LithiumMetalParameters:
     wetting_sharpness = "Electrolyte wetting sharpness"
     wetted_pore_volume = "Wetted pore volume excluding anode [m3.m-2]"
     stack_thickness_excluding_anode = "Stack thickness excluding anode [m]"
+    # salt and solvent consumed apart; salt depletion (twin.submodels.salt_depletion)
+    salt_per_sei_li = "Salt consumed per SEI lithium [mol.mol-1]"
+    salt_molar_mass = "Electrolyte salt molar mass [kg.mol-1]"
+    nominal_salt_concentration = "Fresh electrolyte salt concentration [mol.m-3]"
+    initial_salt = "Initial electrolyte salt [mol.m-2]"
     # deposit morphology: plated amount, temperature, stack pressure (twin.submodels.deposit_morphology)
     nucleation_li_amount = "Nucleation-stage lithium amount [mol.m-2]"
     nucleation_loss_enhancement = "Nucleation-stage loss enhancement"

@@ -38,6 +38,22 @@ baseline behaves like a LiPF6-carbonate Li||NMC cell; calibration replaces them)
   that a 3 g/Ah Li||NMC cell lives well under half as long as a flooded one, as Liu et
   al., Nat. Energy 4, 180, 2019 report for lean vs flooded cells).
 
+Salt and solvent consumed apart (`twin.submodels.electrolyte_consumption`,
+`twin.submodels.salt_depletion`):
+
+* The 0.16 kg/mol above stays the electrolyte mass made useless per SEI Li; of it, the
+  salt's share is nu M_salt (nu mol of salt per mol of SEI Li) and the rest is solvent.
+* Baseline salt: 1 M LiPF6 (151.9 g/mol). nu = 0.1 mol/mol (A): LiPF6 + 2 Li+ + 2 e- ->
+  3 LiF + PF3 takes one salt per 2 SEI Li, and in a carbonate the LiF-type (anion-route)
+  share of the SEI Li is taken as 0.2, the rest coming from solvent reduction (EC + 2 Li+
+  + 2 e- -> Li2CO3 + C2H4, or LEDC) that XPS of carbonate SEI on Li shows to dominate.
+  The LiFSI presets raise nu (anion-derived SEI, `twin.strategy_presets`).
+* Salt concentration c = c_fresh x (salt left / initial salt) / (solvent left / initial
+  solvent), the solvent's density held constant. Its effect on the conductivity is read
+  from the parameter set's conductivity law at the same relative concentration,
+  kappa(c_e0 c / c_fresh) (A: for a concentrated LiFSI ether the carbonate law's shape
+  stands in for its own).
+
 Conditions (temperature, stack pressure, plated amount), see
 `twin.submodels.deposit_morphology` and `twin.parameters.stack_pressure`:
 
@@ -128,6 +144,13 @@ def lithium_metal_anode_parameter_values() -> dict:
         P.electrolyte_per_sei_li: 0.16,
         P.initial_electrolyte_mass: 0.12,
         P.wetting_sharpness: 20.0,
+        # salt and solvent apart: 1 M LiPF6 baseline (see the module docstring)
+        P.salt_per_sei_li: 0.1,
+        P.salt_molar_mass: 0.1519,
+        P.nominal_salt_concentration: 1000.0,
+        # salt of the fresh electrolyte: c_fresh x volume (follows the electrolyte mass given)
+        P.initial_salt: pybamm.Parameter(P.nominal_salt_concentration)
+        * pybamm.Parameter(P.initial_electrolyte_mass) / pybamm.Parameter(P.electrolyte_density),
         # conditions: temperature and stack pressure laws (twin.submodels.deposit_morphology)
         P.sei_activation_energy: 38000.0,
         P.deposit_coarsening_activation_energy: 25000.0,

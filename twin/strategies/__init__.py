@@ -54,12 +54,12 @@ from twin.strategies.preparation import full_cell_overrides, prepare, scale_dend
 from twin.strategies.registry import get_strategy, parse_strategy_spec, presets, resolve
 from twin.strategies.schema import (
     AREA_PARAMETERS, FAMILIES, FAMILY_DEFAULTS, KNOBS, LOSS_KNOBS, MAX_GEOMETRY_FACTOR, PLATING_CURRENT_PARAMETER,
-    CEAnchor, Knob, Strategy, StrategyError, with_family_defaults,
+    SALT_KNOBS, CEAnchor, Knob, Strategy, StrategyError, with_family_defaults,
 )
 
 __all__ = [
     "ANCHOR_KEYS", "AREA_PARAMETERS", "FAMILIES", "FAMILY_DEFAULTS", "FILE_KEYS", "KNOBS", "LOSS_KNOBS",
-    "MAX_GEOMETRY_FACTOR", "PLATING_CURRENT_PARAMETER", "REQUIRED_FILE_KEYS", "CEAnchor", "CombinedStrategy",
+    "MAX_GEOMETRY_FACTOR", "PLATING_CURRENT_PARAMETER", "REQUIRED_FILE_KEYS", "SALT_KNOBS", "CEAnchor", "CombinedStrategy",
     "Knob", "Strategy", "StrategyError", "combine", "full_cell_overrides", "get_strategy", "load_strategy_file",
     "parse_strategy_spec", "prepare", "presets", "resolve", "scale_dendrite_risk", "strategy_from_dict",
     "with_family_defaults",

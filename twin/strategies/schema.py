@@ -64,9 +64,18 @@ KNOBS: dict[str, Knob] = {
     "electrolyte_consumed_per_sei_li": Knob(
         P.electrolyte_per_sei_li, "electrolyte mass reduced per mole of SEI Li",
         0.0, 1.0),
+    "salt_consumed_per_sei_li": Knob(
+        P.salt_per_sei_li, "salt reduced (anion-derived SEI) per mole of SEI Li [mol/mol]", 0.0, 1.0),
+    "salt_molar_mass_kg_per_mol": Knob(
+        P.salt_molar_mass, "molar mass of the electrolyte's salt [kg/mol]", 0.01, 0.5),
+    "salt_concentration_mol_per_m3": Knob(
+        P.nominal_salt_concentration, "salt concentration of the fresh electrolyte [mol/m3]", 100.0, 6000.0),
 }
 # The anchor's loss factor scales these three: together they set the Li lost per cycle.
 LOSS_KNOBS: tuple[str, ...] = ("sei_rate_constant", "sei_fresh_surface_fraction", "dead_li_fraction")
+# An electrolyte preset's salt: its concentration, molar mass and anion-derived SEI share.
+SALT_KNOBS: tuple[str, ...] = ("salt_consumed_per_sei_li", "salt_molar_mass_kg_per_mol",
+                               "salt_concentration_mol_per_m3")
 AREA_PARAMETERS = (P.initial_area_factor, P.maximum_area_factor)
 PLATING_CURRENT_PARAMETER = P.plating_current_density
 MAX_GEOMETRY_FACTOR = 100.0

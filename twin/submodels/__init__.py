@@ -14,11 +14,14 @@ from twin.submodels.li_metal_sei import LithiumMetalSEI
 from twin.submodels.lithium_inventory import LithiumInventory
 from twin.submodels.options import CELL_MODELS, LITHIUM_METAL_OPTIONS, LithiumMetalOptions
 from twin.submodels.porous_foil import PorousFoil
+from twin.submodels.porous_layer_transport import PorousLayerTransport
+from twin.submodels.salt_depletion import SaltDepletion
 from twin.submodels.sei_formation import SEIFormation
 from twin.submodels.surface_roughening import SurfaceRoughening
 
 __all__ = [
     "AnodeThickness", "CathodeMaterialLoss", "CathodeWetting", "CELL_MODELS", "DeadLithium", "DepositMorphology", "ElectrolyteConsumption",
     "LITHIUM_METAL_OPTIONS", "LithiumInventory", "LithiumMetalKinetics", "LithiumMetalOptions",
-    "LithiumMetalSEI", "LithiumMetalUtilisation", "PorousFoil", "SEIFormation", "SurfaceRoughening",
+    "LithiumMetalSEI", "LithiumMetalUtilisation", "PorousFoil", "PorousLayerTransport", "SaltDepletion",
+    "SEIFormation", "SurfaceRoughening",
 ]

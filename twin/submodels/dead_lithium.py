@@ -19,7 +19,8 @@ class DeadLithium(pybamm.BaseSubModel):
     and by the plated amount, temperature and stack pressure (M, `DepositMorphology`).
     Dead Li can be revived at a first-order rate (iodine-type hosts). Dead Li and SEI
     form a porous layer whose ionic resistance L / (kappa_e eps^b) adds an overpotential
-    (Xu et al., J. Electrochem. Soc. 166, A3456, 2019); it rises as electrolyte dries.
+    (Xu et al., J. Electrochem. Soc. 166, A3456, 2019); it rises as electrolyte dries
+    and as its salt is lost (kappa_e of the depleted electrolyte, `SaltDepletion`).
     """
 
     def __init__(self, param, options):
@@ -67,7 +68,8 @@ class DeadLithium(pybamm.BaseSubModel):
             brugg = LI.dead_li_layer_bruggeman
             L_layer = variables["Dead lithium layer thickness [m]"] + variables["Li-metal SEI volume [m3.m-2]"]
             T = variables["X-averaged cell temperature [K]"]
-            kappa = self.param.kappa_e(self.param.c_e_init, T)
+            # the electrolyte's conductivity as salt is lost (`SaltDepletion`)
+            kappa = self.param.kappa_e(self.param.c_e_init, T) / variables["Electrolyte conductivity loss factor"]
             wetting = variables["Electrolyte wetting fraction"]
             resistance = L_layer / (kappa * eps**brugg * wetting)
         variables.update({

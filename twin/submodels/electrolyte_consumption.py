@@ -1,4 +1,4 @@
-"""Electrolyte consumed by SEI formation, and dry-out of the cell."""
+"""Electrolyte consumed by SEI formation: salt and solvent apart, and dry-out of the cell."""
 
 from __future__ import annotations
 
@@ -11,13 +11,23 @@ LI = LithiumMetalParameters()
 
 
 class ElectrolyteConsumption(pybamm.BaseSubModel):
-    """Electrolyte mass [kg.m-2] as a state, consumed in proportion to SEI Li formed.
+    """Electrolyte mass [kg.m-2] and its salt [mol.m-2] as states, both consumed in
+    proportion to the SEI Li formed, each with its own stoichiometry.
+
+    Per mole of SEI Li, nu mol of salt (anion reduction, e.g. LiPF6 -> LiF, LiFSI ->
+    LiF/Li2S/Li3N) and (m_e - nu M_salt) kg of solvent (solvent reduction) are used up:
+    m_e is the electrolyte mass made useless per SEI Li (`electrolyte_per_sei_li`), nu
+    `salt_per_sei_li`, M_salt the salt's molar mass; once the salt is gone the solvent
+    takes all of m_e. The solvent mass is the electrolyte
+    mass less its salt. The Li of a consumed salt goes into the SEI with its anion's
+    fragments (LiF...): "Salt lithium in SEI [mol.m-2]" counts it for the Li balance.
 
     The wetting fraction w = r / (1 + r^k)^(1/k), r = electrolyte volume / pore volume
     to fill (cathode and separator pores, the porous plated deposit, the dead-Li
-    layer, the foil converted to porous Li), is 1 while there is enough electrolyte and falls towards r when there is
-    not: unwetted interface is lost to the reactions (see the utilisation submodels)
-    and the porous layer resistance rises as 1/w. "false" keeps w = 1.
+    layer, the foil converted to porous Li), is 1 while there is enough electrolyte and
+    falls towards r when there is not: unwetted interface is lost to the reactions (see
+    the utilisation submodels) and the porous layer resistance rises as 1/w. "false"
+    keeps w = 1 and the fresh electrolyte.
     """
 
     def __init__(self, param, options):
@@ -26,11 +36,23 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
 
     def get_fundamental_variables(self):
         m_0 = LI.initial_electrolyte_mass
+        n_0 = LI.initial_salt
         if self.active:
             mass = pybamm.Variable("Electrolyte mass [kg.m-2]", domain="current collector", scale=m_0)
+            # scale: the salt of the fresh electrolyte of the cell (the state's own
+            # initial value is an input in fast mode, so not used as the scale)
+            scale = LI.nominal_salt_concentration * m_0 / LI.electrolyte_density
+            salt = pybamm.Variable("Electrolyte salt [mol.m-2]", domain="current collector", scale=scale)
         else:
             mass = on_current_collector(m_0)
-        return {"Electrolyte mass [kg.m-2]": mass}
+            salt = on_current_collector(n_0)
+        return {
+            "Electrolyte mass [kg.m-2]": mass,
+            "Electrolyte salt [mol.m-2]": salt,
+            "Electrolyte solvent mass [kg.m-2]": mass - salt * LI.salt_molar_mass,
+            # salt Li that left the electrolyte for the SEI since the start of the run
+            "Salt lithium in SEI [mol.m-2]": n_0 - salt,
+        }
 
     def get_coupled_variables(self, variables):
         mass = variables["Electrolyte mass [kg.m-2]"]
@@ -58,12 +80,23 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
         if not self.active:
             return
         mass = variables["Electrolyte mass [kg.m-2]"]
+        salt = variables["Electrolyte salt [mol.m-2]"]
         r_sei = variables["Li-metal SEI formation rate [mol.m-2.s-1]"]
-        consumed = LI.electrolyte_per_sei_li
-        self.rhs = {mass: -consumed * r_sei}
+        # salt consumption stops when none is left (smoothly: no negative salt)
+        n_ref = 1e-3 * LI.nominal_salt_concentration * LI.initial_electrolyte_mass / LI.electrolyte_density
+        salt_left = pybamm.maximum(salt, 0) / (pybamm.maximum(salt, 0) + n_ref)
+        salt_rate = LI.salt_per_sei_li * r_sei * salt_left
+        # the electrolyte made useless per SEI Li: the salt's share, the rest is solvent
+        # (all of it once the salt is gone)
+        self.rhs = {
+            mass: -LI.electrolyte_per_sei_li * r_sei,
+            salt: -salt_rate,
+        }
 
     def set_initial_conditions(self, variables):
         if not self.active:
             return
-        mass = variables["Electrolyte mass [kg.m-2]"]
-        self.initial_conditions = {mass: LI.initial_electrolyte_mass}
+        self.initial_conditions = {
+            variables["Electrolyte mass [kg.m-2]"]: LI.initial_electrolyte_mass,
+            variables["Electrolyte salt [mol.m-2]"]: LI.initial_salt,
+        }

@@ -54,13 +54,24 @@ class CathodeWetting(BaseUtilisation):
 
 class LithiumMetalKinetics(pybamm.kinetics.InverseButlerVolmer):
     """PyBaMM's inverse Butler-Volmer for the Li-metal interface, plus the ohmic drop
-    j R_layer across the porous dead-Li/SEI layer, booked as the film overpotential."""
+    j (R_layer + R_salt) across the porous dead-Li/SEI layer and the salt-depleted
+    separator, plus the concentration overpotential of salt transport through them,
+    booked as the film overpotential."""
 
     def get_coupled_variables(self, variables):
-        variables = super().get_coupled_variables(variables)
+        # Read what the film term needs first: a KeyError (not built yet) must come
+        # before PyBaMM's kinetics put their delta_phi, without the film term, into the
+        # shared variables, or the electrode-potential submodel reads that one.
         j = variables["Current collector current density [A.m-2]"]
-        resistance = variables["Lithium metal porous layer resistance [Ohm.m2]"]
-        eta_film = -j * resistance  # PyBaMM sign: delta_phi = eta_r + U - eta_sei
+        # the porous layer, plus what salt depletion adds through the separator (`SaltDepletion`)
+        resistance = (variables["Lithium metal porous layer resistance [Ohm.m2]"]
+                      + variables["Salt depletion resistance [Ohm.m2]"])
+        # ... and the concentration overpotential of salt transport through the layer and
+        # the separator (`PorousLayerTransport`: large only near its limiting current, when
+        # the layer is thick or the salt depleted)
+        eta_transport = variables["Porous layer concentration overpotential [V]"]
+        variables = super().get_coupled_variables(variables)
+        eta_film = -j * resistance - eta_transport  # PyBaMM sign: delta_phi = eta_r + U - eta_sei
         # PyBaMM's SEI is off here, so its delta_phi = eta_r + U; subtract our film term.
         delta_phi = variables["Lithium metal interface surface potential difference [V]"]
         variables.update(self._get_standard_sei_film_overpotential_variables(eta_film))

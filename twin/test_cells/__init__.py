@@ -27,8 +27,12 @@ Li-metal working electrode, with a different cell around it (`TestCellVoltage`):
   the submodels, and the counter electrode's overpotential is that electrode's own
   kinetics and porous-layer resistance at the opposite current. The state lag of half
   a cycle between the two electrodes is neglected. The overpotential grows as dead Li
-  and SEI build the porous layer, as the electrolyte is consumed (wetting falls) and,
-  finally, as the foil's active Li runs out. Soft shorts are not modelled.
+  and SEI build the porous layers (their resistance and, above all, the salt transport
+  through them, `PorousLayerTransport`, which diverges at their limiting current), as
+  the electrolyte is consumed (wetting falls, salt is lost) and, finally, as the foil's
+  active Li runs out; the cell shorts when its dead-Li layer reaches the thickness
+  `twin.dendrite.short_layer_thickness_m` gives for the separator, the current density
+  against the limiting current and a coated separator (`end_reason` "short").
 
 Every test is an exact ODE integration: each half-cycle is one IDAKLU step from the end
 state of the previous one (time-controlled or ended by a voltage event); the

@@ -27,6 +27,8 @@ from twin.submodels import (
     LithiumMetalSEI,
     LithiumMetalUtilisation,
     PorousFoil,
+    PorousLayerTransport,
+    SaltDepletion,
     SEIFormation,
     SurfaceRoughening,
 )
@@ -46,7 +48,10 @@ class TestCellVoltage(pybamm.BaseSubModel):
     E(j) = 2RT/F asinh(j / (2 j0 u)) + j R_layer, the inverse Butler-Volmer of
     `LithiumMetalKinetics` with the Li utilisation u (availability x wetting on
     stripping, wetting on plating) plus the porous dead-Li/SEI layer resistance.
-    Cell voltage = E_working(j) - E_counter(-j) + j R_separator.
+    Cell voltage = E_working(j) - E_counter(-j) + j (R_separator + R_salt) + eta_c:
+    the separator's resistance grows as salt is lost (`SaltDepletion`), and eta_c is the
+    concentration overpotential of salt diffusion through the porous layers and the
+    separator (`PorousLayerTransport`), which diverges at the layers' limiting current.
 
     "li-cu": the counter is fresh, unlimited Li (u = 1, no porous layer); the event
     ends a strip when the voltage rises to the cut-off.
@@ -85,8 +90,11 @@ class TestCellVoltage(pybamm.BaseSubModel):
         kappa = self.param.kappa_e(self.param.c_e_init, T)
         eps_sep = pybamm.Parameter("Separator porosity")
         b_sep = pybamm.Parameter("Separator Bruggeman coefficient (electrolyte)")
-        r_sep = pybamm.Parameter("Separator thickness [m]") / (kappa * eps_sep**b_sep)
-        voltage = e_working - e_counter + j * r_sep
+        # the separator's resistance at the fresh conductivity, plus what salt depletion adds
+        r_sep = (pybamm.Parameter("Separator thickness [m]") / (kappa * eps_sep**b_sep)
+                 + variables["Salt depletion resistance [Ohm.m2]"])
+        eta_transport = variables["Porous layer concentration overpotential [V]"]
+        voltage = e_working - e_counter + j * r_sep + eta_transport
         variables.update({
             "Working electrode potential [V]": e_working,
             "Counter electrode potential [V]": e_counter,
@@ -125,6 +133,7 @@ def _submodels(param, cell: str, options: LithiumMetalOptions) -> list[pybamm.Ba
         LithiumInventory(param, pb_options),
         PorousFoil(param, options),
         ElectrolyteConsumption(param, options),
+        SaltDepletion(param, options),
         SurfaceRoughening(param, options),
         DepositMorphology(param, options),
         SEIFormation(param, options),
@@ -132,6 +141,8 @@ def _submodels(param, cell: str, options: LithiumMetalOptions) -> list[pybamm.Ba
         DeadLithium(param, options),
         LithiumMetalUtilisation(param, pb_options),
         AnodeThickness(param, pb_options),
+        # mirror Li||Li: both electrodes carry the layer; Li||Cu: the counter is fresh Li
+        PorousLayerTransport(param, options, layers=2 if cell == "li-li" else 1),
         TestCellVoltage(param, cell, pb_options),
     ]
 
@@ -177,6 +188,7 @@ def coin_cell_parameter_values() -> dict[str, Any]:
     values = lithium_metal_anode_parameter_values()
     electrolyte = Chen2020.get_parameter_values()
     for name in ("Initial concentration in electrolyte [mol.m-3]", "Electrolyte conductivity [S.m-1]",
+                 "Electrolyte diffusivity [m2.s-1]", "Cation transference number",
                  "Separator Bruggeman coefficient (electrolyte)"):
         values[name] = electrolyte[name]
     pore_volume_m3_m2 = SEPARATOR_THICKNESS_M * SEPARATOR_POROSITY

@@ -7,14 +7,20 @@ import math
 import time
 from collections.abc import Mapping
 
+from dataclasses import dataclass
+
 import pandas as pd
+
+from twin.dendrite import (
+    anion_transference_number, limiting_current_density_A_m2, sands_time_s, short_layer_thickness_m,
+)
 
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_values
-from twin.test_cells.cell import _Stepper, electrolyte_mass_kg_m2
+from twin.test_cells.cell import _Stepper, coin_cell_parameter_values, electrolyte_mass_kg_m2
 from twin.test_cells.protocols import (
-    LiCuResult, LiCuTest, ReservoirResult, ReservoirTest, SymmetricResult, SymmetricTest, TestCellSolverError,
-    mAh_cm2,
+    LiCuResult, LiCuTest, ReservoirResult, ReservoirTest, SymmetricResult, SymmetricTest, TestCellError,
+    TestCellSolverError, mAh_cm2,
 )
 from twin.units import A_M2_PER_MA_CM2, C_PER_M2_PER_MAH_PER_CM2
 
@@ -111,10 +117,23 @@ def run_reservoir(test: ReservoirTest = ReservoirTest(), parameters: Mapping[str
 
 
 def run_symmetric(test: SymmetricTest = SymmetricTest(), parameters: Mapping[str, float] | None = None,
-                  options: Mapping[str, str] | None = None) -> SymmetricResult:
+                  options: Mapping[str, str] | None = None, separator_coating_factor: float = 1.0) -> SymmetricResult:
     """Simulate a symmetric Li||Li cell (mirror assumption) until its overpotential
-    passes the limit; the lifespan is the time [h] at which it does."""
+    passes the limit or it shorts; the lifespan is the time [h] at which it does.
+
+    The overpotential rises as the porous dead-Li/SEI layers grow (their tortuous salt
+    transport, `PorousLayerTransport`, and resistance), as salt is lost and the
+    electrolyte dries, and as the foils run out of Li. The cell shorts when its dead-Li
+    layer reaches `twin.dendrite.short_layer_thickness_m` for the separator, the
+    current density against the limiting current (which falls with the salt
+    concentration) and `separator_coating_factor` (a coated separator strategy's
+    dendrite threshold factor); checked at the end of every half-cycle, or at Sand's
+    time when the current density is above the limiting current (a hard short)."""
     start = time.perf_counter()
+    if isinstance(separator_coating_factor, bool) or not isinstance(separator_coating_factor, (int, float)) \
+            or not 0 < separator_coating_factor < math.inf:
+        raise TestCellError("separator_coating_factor",
+                            f"must be a positive finite number, got {separator_coating_factor!r}")
     values = _test_parameters(test.current_density_mA_cm2, {
         P.initial_active_li: test.foil_thickness_um * 1e-6
         / lithium_metal_anode_parameter_values()[P.li_partial_molar_volume],
@@ -124,15 +143,29 @@ def run_symmetric(test: SymmetricTest = SymmetricTest(), parameters: Mapping[str
     stepper = _Stepper("li-li", values, options)
     j = test.current_density_mA_cm2 * A_M2_PER_MA_CM2
     t_half = _time_s(test.capacity_mAh_cm2, j)
+    fresh = _fresh_electrolyte_transport(stepper.inputs)
     rows = []
     lifespan_h = None
     reason = "max_cycles"
     completed = 0
     for cycle in range(1, test.max_cycles + 1):
         overpotentials = []
+        shorted = False
         for current in (j, -j):  # the working electrode strips first, then plates
+            start_h = stepper.time_s / 3600
             termination = stepper.step(current, t_half, test.overpotential_limit_V)
             overpotentials.append(stepper.value("Test cell overpotential [V]"))
+            # J* falls with the salt concentration (J* ~ c0 D / t_a)
+            j_star = fresh.limiting_current_A_m2 * stepper.value("Relative electrolyte salt concentration")
+            critical_m = short_layer_thickness_m(stepper.inputs["Separator thickness [m]"],
+                                                 stepper.inputs["Separator porosity"], j, j_star,
+                                                 separator_coating_factor)
+            if j > j_star:  # a hard short: dendrites from Sand's time on
+                shorted, lifespan_h = True, start_h + min(fresh.sand_time_s(j), t_half) / 3600
+                break
+            if stepper.value("Dead lithium layer thickness [m]") >= critical_m:
+                shorted, lifespan_h = True, stepper.time_s / 3600
+                break
             if "Overpotential limit" in termination:
                 lifespan_h = stepper.time_s / 3600
                 break
@@ -144,15 +177,61 @@ def run_symmetric(test: SymmetricTest = SymmetricTest(), parameters: Mapping[str
             "dead_li_mAh_cm2": mAh_cm2(stepper.value("Dead lithium [mol.m-2]")),
             "sei_li_mAh_cm2": mAh_cm2(stepper.value("Li-metal SEI lithium [mol.m-2]")),
             "porous_layer_resistance_ohm_cm2": stepper.value("Lithium metal porous layer resistance [Ohm.m2]") * 1e4,
+            "dead_li_layer_um": stepper.value("Dead lithium layer thickness [m]") * 1e6,
+            "short_layer_um": critical_m * 1e6,
+            "layer_concentration_drop": stepper.value("Porous layer salt concentration drop ratio"),
+            "relative_salt_concentration": stepper.value("Relative electrolyte salt concentration"),
             "wetting_fraction": stepper.value("Electrolyte wetting fraction"),
             "time_h": stepper.time_s / 3600,
         })
         if lifespan_h is not None:
-            reason = _symmetric_failure(rows[-1])
+            reason = "short" if shorted else _symmetric_failure(rows[-1])
             break
         completed = cycle
     return SymmetricResult(test, lifespan_h, completed, reason, pd.DataFrame(rows),
                            time.perf_counter() - start, dict(values))
+
+
+@dataclass(frozen=True)
+class _FreshTransport:
+    """The coin cell's fresh electrolyte in Chazalviel's terms: J* and Sand's time."""
+
+    concentration_mol_m3: float
+    diffusivity_m2_s: float
+    anion_transference: float
+    limiting_current_A_m2: float
+
+    def sand_time_s(self, current_A_m2: float) -> float:
+        return sands_time_s(self.concentration_mol_m3, self.diffusivity_m2_s, self.anion_transference, current_A_m2)
+
+
+def _fresh_electrolyte_transport(inputs: Mapping[str, float]) -> _FreshTransport:
+    """J* [A/m2] of the coin cell's fresh electrolyte across its separator (the twin's
+    dendrite criterion, `twin.dendrite`) at the cell temperature."""
+    import pybamm
+
+    base = coin_cell_parameter_values()
+    c0 = inputs["Initial concentration in electrolyte [mol.m-3]"]
+    c, T = pybamm.Scalar(c0), pybamm.Scalar(inputs["Ambient temperature [K]"])
+
+    def law(name: str) -> float:  # a number, or a function of (c_e, T)
+        value = base[name]
+        return float(value(c, T).evaluate()) if callable(value) else float(value)
+
+    D = law("Electrolyte diffusivity [m2.s-1]")
+    t_a = anion_transference_number(law("Cation transference number"))
+    j_star = limiting_current_density_A_m2(c0, D, t_a, inputs["Separator thickness [m]"])
+    return _FreshTransport(c0, D, t_a, j_star)
+
+
+# End reasons of a Li||Li cell whose overpotential passed the limit (or that shorted).
+SYMMETRIC_END_REASONS = ("electrolyte_dry_out", "lithium_depleted", "salt_depletion", "porous_layer_transport",
+                         "porous_layer_resistance", "short", "max_cycles")
+# The layers' salt concentration drop (fraction of the bulk) past which their transport,
+# not their resistance, set the overpotential; a salt concentration below this fraction
+# of the fresh one is salt depletion.
+TRANSPORT_LIMITED_DROP = 0.5
+SALT_DEPLETED_FRACTION = 0.5
 
 
 def _symmetric_failure(row: Mapping[str, float]) -> str:
@@ -161,4 +240,8 @@ def _symmetric_failure(row: Mapping[str, float]) -> str:
         return "electrolyte_dry_out"
     if row["active_li_mAh_cm2"] < 0.02:
         return "lithium_depleted"
+    if row["relative_salt_concentration"] < SALT_DEPLETED_FRACTION:
+        return "salt_depletion"
+    if row["layer_concentration_drop"] > TRANSPORT_LIMITED_DROP:
+        return "porous_layer_transport"
     return "porous_layer_resistance"

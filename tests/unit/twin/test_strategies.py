@@ -234,10 +234,11 @@ def test_cache_round_trip_and_corrupt_file(tmp_path):
 
 def test_cache_key_depends_on_physics_not_on_name():
     lhce = get_strategy("lhce")
-    twin_of_lhce = strategy_from_dict({"name": "other", "family": "electrolyte", "source": "y",
+    salt = dict(lhce.values)  # the LHCE's salt (its concentration, molar mass, anion-derived SEI)
+    twin_of_lhce = strategy_from_dict({"name": "other", "family": "electrolyte", "source": "y", "values": salt,
                                        "anchor": {"coulombic_efficiency": 0.993, "current_density_mA_cm2": 0.5}})
     assert cache_key(lhce) == cache_key(twin_of_lhce)
-    moved = strategy_from_dict({"name": "other", "family": "electrolyte", "source": "y",
+    moved = strategy_from_dict({"name": "other", "family": "electrolyte", "source": "y", "values": salt,
                                 "anchor": {"coulombic_efficiency": 0.993, "current_density_mA_cm2": 1.0}})
     assert cache_key(moved) != cache_key(lhce)
 
