@@ -8,7 +8,7 @@ dendrite threshold): full and cycle-skipping runs, the CLI and sweeps all go thr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -109,3 +109,42 @@ class Scenario:
     def notes(self) -> list[str]:
         """What the strategies have to say about how they were combined."""
         return [] if self.strategy is None else list(self.strategy.notes)
+
+
+def shared_input_parameters(requests: Iterable[tuple[CellDesign, Protocol]],
+                            overrides: Mapping[str, Any] | None = None,
+                            strategies: bool = False) -> frozenset[str]:
+    """The parameters to hand PyBaMM as inputs so that one simulation serves every
+    (design, protocol) of `requests` (`twin.cycling.shared_setup`).
+
+    Parameters
+    ----------
+    requests
+        The designs and protocols to be predicted (e.g. a sweep's cases).
+    overrides
+        Explicit parameter overrides shared by all of them.
+    strategies
+        Whether any request has protection strategies: then every parameter a strategy
+        can change is included (their values come from anchoring, not run here).
+
+    Returns
+    -------
+    frozenset of str
+        The numeric parameters whose values differ between the requests, plus the
+        strategies' parameters when `strategies`.
+    """
+    from twin.cycling import varying_parameters
+
+    seen: set[tuple[CellDesign, Protocol]] = set()
+    values = []
+    for design, protocol in requests:
+        if (design, protocol) in seen:
+            continue
+        seen.add((design, protocol))
+        values.append(Scenario.build(design, protocol, overrides=overrides).parameter_values())
+    also: set[str] = set()
+    if strategies:
+        from twin.strategies.schema import AREA_PARAMETERS, KNOBS, PLATING_CURRENT_PARAMETER
+
+        also = {knob.parameter for knob in KNOBS.values()} | set(AREA_PARAMETERS) | {PLATING_CURRENT_PARAMETER}
+    return varying_parameters(values, also)
