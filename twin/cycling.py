@@ -218,7 +218,10 @@ class _WithInputs:
     def __init__(self, simulation: pybamm.Simulation, inputs: Mapping[str, float]) -> None:
         self.simulation, self.inputs = simulation, dict(inputs)
 
-    def solve(self, *args: Any, inputs: Mapping[str, float] | None = None, **kwargs: Any) -> pybamm.Solution:
+    def solve(self, *args: Any, inputs: Mapping[str, float] | Sequence[Mapping[str, float]] | None = None,
+              **kwargs: Any) -> Any:
+        if isinstance(inputs, Sequence):  # several input sets solved at once
+            return self.simulation.solve(*args, inputs=[{**self.inputs, **each} for each in inputs], **kwargs)
         return self.simulation.solve(*args, inputs={**self.inputs, **(inputs or {})}, **kwargs)
 
     def __getattr__(self, name: str) -> Any:

@@ -59,14 +59,18 @@ def test_one_simulation_serves_two_designs_and_matches_fresh_ones():
                                plain.cycles["discharge_capacity_mAh_cm2"], rtol=1e-6)
 
 
-def test_a_value_that_is_not_an_input_gets_its_own_simulation():
+def test_a_value_that_is_not_an_input_or_other_options_get_their_own_simulation():
     warm = dataclasses.replace(THIN_LI, temperature_degC=40.0)  # PyBaMM refuses temperature as an input
     names = shared_input_parameters([(THIN_LI, Protocol()), (warm, Protocol())])
     with shared_setup(names):
         cold_life = predict(THIN_LI).cycle_life
         warm_life = predict(warm).cycle_life
         assert shared_simulations_held() == 2
+        no_dead_li = predict_cycle_life(THIN_LI, Protocol(), mode="fast", max_cycles=MAX_CYCLES,
+                                        options={"dead lithium": "none"})
+        assert shared_simulations_held() == 3  # another model, never the cached one
     assert warm_life != cold_life
+    assert no_dead_li.cycle_life is None or no_dead_li.cycle_life > cold_life
 
 
 def test_sweeps_share_set_up_in_fast_mode_only():
