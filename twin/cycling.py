@@ -9,6 +9,7 @@ cycle-skipping run. Both answer `run_life` with a `twin.end_of_life.LifeOutcome`
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -101,13 +102,21 @@ EXPERIMENT_CONTROLLED = frozenset({
 SHARED_SIMULATIONS_KEPT = 16
 
 _shared_inputs: ContextVar[frozenset[str]] = ContextVar("twin_shared_inputs", default=frozenset())
-_shared_simulations: OrderedDict[tuple, tuple[pybamm.Simulation, Any]] = OrderedDict()
+# One cache per thread: a simulation is never solved by two threads at once (a Dask
+# worker with several threads runs several designs at a time).
+_local = threading.local()
+
+
+def _shared_simulations() -> OrderedDict[tuple, tuple[pybamm.Simulation, Any]]:
+    if not hasattr(_local, "simulations"):
+        _local.simulations = OrderedDict()
+    return _local.simulations
 
 
 @contextmanager
 def shared_setup(input_parameters: Iterable[str]) -> Iterator[None]:
     """Within the block, simulators pass the parameters named as PyBaMM inputs and take
-    their simulation from a per-process cache, so designs that differ only in those
+    their simulation from a per-process (per-thread) cache, so designs that differ only in those
     parameters share one discretisation and solver set-up.
 
     Parameters
@@ -125,13 +134,13 @@ def shared_setup(input_parameters: Iterable[str]) -> Iterator[None]:
 
 
 def shared_simulations_held() -> int:
-    """How many shared simulations this process holds (each built once)."""
-    return len(_shared_simulations)
+    """How many shared simulations this thread holds (each built once)."""
+    return len(_shared_simulations())
 
 
 def clear_shared_simulations() -> None:
-    """Forget every shared simulation of this process (frees their memory)."""
-    _shared_simulations.clear()
+    """Forget every shared simulation of this thread (frees their memory)."""
+    _shared_simulations().clear()
 
 
 def _is_number(value: Any) -> bool:
@@ -195,19 +204,20 @@ def _submesh_types(model: pybamm.BaseModel, template: pybamm.ParameterValues) ->
 
 def shared_simulation(model_key: tuple, model: pybamm.BaseModel, template: pybamm.ParameterValues,
                       experiment_key: tuple, experiment: Callable[[], pybamm.Experiment]) -> pybamm.Simulation:
-    """The process's simulation of `model` with parameter values `template` and the
+    """This thread's simulation of `model` with parameter values `template` and the
     experiment `experiment_key` stands for: built on first use, then reused."""
+    cache = _shared_simulations()
     key = (model_key, experiment_key, _signature(template))
-    entry = _shared_simulations.get(key)
+    entry = cache.get(key)
     if entry is None:
         simulation = pybamm.Simulation(model, parameter_values=template, experiment=experiment(),
                                        solver=default_solver(), submesh_types=_submesh_types(model, template))
         entry = (simulation, template)  # the template keeps the laws its key names by id alive
-        _shared_simulations[key] = entry
-        while len(_shared_simulations) > SHARED_SIMULATIONS_KEPT:
-            _shared_simulations.popitem(last=False)
+        cache[key] = entry
+        while len(cache) > SHARED_SIMULATIONS_KEPT:
+            cache.popitem(last=False)
     else:
-        _shared_simulations.move_to_end(key)
+        cache.move_to_end(key)
     return entry[0]
 
 
