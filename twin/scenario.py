@@ -130,21 +130,21 @@ def shared_input_parameters(requests: Iterable[tuple[CellDesign, Protocol]],
     Returns
     -------
     frozenset of str
-        The numeric parameters whose values differ between the requests, plus the
-        strategies' parameters when `strategies`.
+        The numeric parameters whose values differ between the requests of one
+        cathode, plus the strategies' parameters when `strategies`.
     """
     from twin.cycling import varying_parameters
 
-    seen: set[tuple[CellDesign, Protocol]] = set()
-    values = []
+    # Cathodes never share a simulation (their material laws differ): what differs
+    # between cathodes only would be inputs for nothing.
+    by_cathode: dict[str, dict[tuple[CellDesign, Protocol], pybamm.ParameterValues]] = {}
     for design, protocol in requests:
-        if (design, protocol) in seen:
-            continue
-        seen.add((design, protocol))
-        values.append(Scenario.build(design, protocol, overrides=overrides).parameter_values())
+        group = by_cathode.setdefault(design.cathode, {})
+        if (design, protocol) not in group:
+            group[(design, protocol)] = Scenario.build(design, protocol, overrides=overrides).parameter_values()
     also: set[str] = set()
     if strategies:
         from twin.strategies.schema import AREA_PARAMETERS, KNOBS, PLATING_CURRENT_PARAMETER
 
         also = {knob.parameter for knob in KNOBS.values()} | set(AREA_PARAMETERS) | {PLATING_CURRENT_PARAMETER}
-    return varying_parameters(values, also)
+    return frozenset(also).union(*(varying_parameters(group.values()) for group in by_cathode.values()))

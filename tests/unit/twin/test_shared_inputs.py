@@ -31,3 +31,13 @@ def test_named_numbers_become_inputs_but_experiment_controls_stay_values():
     assert "Ambient temperature [K]" in EXPERIMENT_CONTROLLED
     assert template["Ambient temperature [K]"] == values["Ambient temperature [K]"] == 313.15
     assert not isinstance(values["Positive electrode thickness [m]"], pybamm.InputParameter)  # a copy was changed
+
+
+def test_what_differs_between_cathodes_only_is_no_input():
+    from twin.scenario import shared_input_parameters
+
+    nmc, lfp = CellDesign(cathode="NMC811"), CellDesign(cathode="LFP")
+    assert shared_input_parameters([(nmc, Protocol()), (lfp, Protocol())]) == frozenset()
+    names = shared_input_parameters([(nmc, Protocol()), (lfp, Protocol()),
+                                     (CellDesign(cathode="LFP", np_ratio=1.0), Protocol())])
+    assert names == {"Initial active lithium metal [mol.m-2]", "Negative electrode thickness [m]"}
