@@ -122,7 +122,7 @@ def shared_setup(input_parameters: Iterable[str]) -> Iterator[None]:
     Parameters
     ----------
     input_parameters
-        PyBaMM parameter names (e.g. from `varying_parameters`). Those PyBaMM cannot
+        PyBaMM parameter names (e.g. `twin.scenario.shared_input_parameters`). Those PyBaMM cannot
         take as inputs in an experiment (`EXPERIMENT_CONTROLLED`) or that are not
         numbers stay fixed values, part of the cache key.
     """
@@ -145,19 +145,6 @@ def clear_shared_simulations() -> None:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def varying_parameters(values: Iterable[pybamm.ParameterValues], also: Iterable[str] = ()) -> frozenset[str]:
-    """The numeric parameters whose value differs between the parameter values given,
-    plus the names in `also` (e.g. what strategies or overrides may change): the input
-    set under which one simulation serves all of them (`shared_setup`)."""
-    seen: dict[str, set[float]] = {}
-    for pv in values:
-        for name, value in pv.items():
-            if _is_number(value):  # laws and "[input]" text cannot become inputs
-                seen.setdefault(name, set()).add(float(value))
-    varying = {name for name, distinct in seen.items() if len(distinct) > 1}
-    return frozenset(varying | set(also))
 
 
 def split_inputs(values: pybamm.ParameterValues, names: Collection[str]

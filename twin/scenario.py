@@ -8,6 +8,7 @@ dendrite threshold): full and cycle-skipping runs, the CLI and sweeps all go thr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -133,8 +134,6 @@ def shared_input_parameters(requests: Iterable[tuple[CellDesign, Protocol]],
         The numeric parameters whose values differ between the requests of one
         cathode, plus the strategies' parameters when `strategies`.
     """
-    from twin.cycling import varying_parameters
-
     # Cathodes never share a simulation (their material laws differ): what differs
     # between cathodes only would be inputs for nothing.
     by_cathode: dict[str, dict[tuple[CellDesign, Protocol], pybamm.ParameterValues]] = {}
@@ -148,3 +147,17 @@ def shared_input_parameters(requests: Iterable[tuple[CellDesign, Protocol]],
 
         also = {knob.parameter for knob in KNOBS.values()} | set(AREA_PARAMETERS) | {PLATING_CURRENT_PARAMETER}
     return frozenset(also).union(*(varying_parameters(group.values()) for group in by_cathode.values()))
+
+
+def varying_parameters(values: Iterable[pybamm.ParameterValues], also: Iterable[str] = ()) -> frozenset[str]:
+    """The numeric parameters whose value differs between the parameter values given,
+    plus the names in `also` (e.g. what strategies or overrides may change): the input
+    set under which one simulation serves all of them (`twin.cycling.shared_setup`)."""
+    seen: dict[str, set[float]] = {}
+    for pv in values:
+        for name, value in pv.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            if number:  # laws and "[input]" text cannot become inputs
+                seen.setdefault(name, set()).add(float(value))
+    varying = {name for name, distinct in seen.items() if len(distinct) > 1}
+    return frozenset(varying | set(also))

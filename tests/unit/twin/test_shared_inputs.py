@@ -6,7 +6,8 @@ from __future__ import annotations
 import pybamm
 
 from twin.cell_parameters import parameter_values
-from twin.cycling import EXPERIMENT_CONTROLLED, split_inputs, varying_parameters
+from twin.cycling import EXPERIMENT_CONTROLLED, split_inputs
+from twin.scenario import varying_parameters
 from twin.design import CellDesign
 from twin.protocol import Protocol
 
