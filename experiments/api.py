@@ -83,7 +83,7 @@ def sweep(
     from twin.design import CellDesign
     from twin.experiments.sweep import (
         check_cases, check_strategies_supported, default_workers, expand_grid, map_cases, rows_to_table,
-        run_case, run_sweep,
+        run_case, run_sweep, with_shared_inputs,
     )
     from twin.protocol import Protocol
     from twin.results import SweepTable
@@ -99,7 +99,7 @@ def sweep(
     check_strategies_supported(cases)
     check_cases(cases, settings)
     rows: list = [None] * len(cases)
-    for i, row in map_cases(run_case, cases, settings, workers or default_workers()):
+    for i, row in map_cases(run_case, cases, with_shared_inputs(cases, settings), workers or default_workers()):
         rows[i] = row
         if progress is not None:
             progress(1)

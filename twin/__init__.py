@@ -82,10 +82,10 @@ def _version() -> str:
         return "0+unknown"
 
 
-__version__ = _version()
-
-
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read on first use: importlib.metadata costs every command ~20 ms
+        globals()[name] = _version()
+        return globals()[name]
     target = _API.get(name)
     if target is None:
         raise AttributeError(f"module 'twin' has no attribute {name!r}")
@@ -96,4 +96,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+    return sorted(set(globals()) | set(_API) | {"__version__"})

@@ -8,8 +8,13 @@ cycle-skipping run. Both answer `run_life` with a `twin.end_of_life.LifeOutcome`
 
 from __future__ import annotations
 
+import math
+import threading
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -77,6 +82,149 @@ def cached_model(cell_model: str, options: tuple[tuple[str, str], ...]) -> pybam
     return build_model(cell_model, dict(options))
 
 
+# --- set-up shared between designs (sweep workers) -------------------------------------
+#
+# A PyBaMM simulation is discretised and its solver set up once per set of parameter
+# *values*. Inside `shared_setup(names)`, the parameters named are handed to PyBaMM as
+# "[input]" values instead, so every design, strategy and override that differs only in
+# them is solved by one simulation, built once per process. Inputs are not free: PyBaMM
+# no longer folds those constants, and each solver step passes them in, so a solve costs
+# more (about 1-2 % per input, measured): sharing pays where set-up dominates (fast
+# mode, many designs), which is why single predictions keep their own simulation.
+
+# Parameters PyBaMM refuses as inputs of an experiment (it sets them per step); a
+# design that changes them gets its own simulation.
+EXPERIMENT_CONTROLLED = frozenset({
+    "Current function [A]", "Voltage function [V]", "Power function [W]", "Resistance function [Ohm]",
+    "Initial temperature [K]", "Ambient temperature [K]",
+})
+# Simulations kept per process (each holds a discretised model and a set-up solver).
+SHARED_SIMULATIONS_KEPT = 16
+
+_shared_inputs: ContextVar[frozenset[str]] = ContextVar("twin_shared_inputs", default=frozenset())
+# One cache per thread: a simulation is never solved by two threads at once (a Dask
+# worker with several threads runs several designs at a time).
+_local = threading.local()
+
+
+def _shared_simulations() -> OrderedDict[tuple, tuple[pybamm.Simulation, Any]]:
+    if not hasattr(_local, "simulations"):
+        _local.simulations = OrderedDict()
+    return _local.simulations
+
+
+@contextmanager
+def shared_setup(input_parameters: Iterable[str]) -> Iterator[None]:
+    """Within the block, simulators pass the parameters named as PyBaMM inputs and take
+    their simulation from a per-process (per-thread) cache, so designs that differ only in those
+    parameters share one discretisation and solver set-up.
+
+    Parameters
+    ----------
+    input_parameters
+        PyBaMM parameter names (e.g. `twin.scenario.shared_input_parameters`). Those PyBaMM cannot
+        take as inputs in an experiment (`EXPERIMENT_CONTROLLED`) or that are not
+        numbers stay fixed values, part of the cache key.
+    """
+    token = _shared_inputs.set(frozenset(input_parameters))
+    try:
+        yield
+    finally:
+        _shared_inputs.reset(token)
+
+
+def shared_simulations_held() -> int:
+    """How many shared simulations this thread holds (each built once)."""
+    return len(_shared_simulations())
+
+
+def clear_shared_simulations() -> None:
+    """Forget every shared simulation of this thread (frees their memory)."""
+    _shared_simulations().clear()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def split_inputs(values: pybamm.ParameterValues, names: Collection[str]
+                 ) -> tuple[pybamm.ParameterValues, dict[str, float]]:
+    """(template, inputs): `values` with each named numeric parameter replaced by
+    "[input]", and those parameters' values."""
+    inputs = {name: float(values[name]) for name in names
+              if name in values.keys() and name not in EXPERIMENT_CONTROLLED and _is_number(values[name])}
+    if not inputs:
+        return values, {}
+    template = values.copy()
+    template.update(dict.fromkeys(inputs, "[input]"))
+    return template, inputs
+
+
+def _signature(values: pybamm.ParameterValues) -> tuple:
+    """Hashable identity of parameter values: numbers and text by value, anything else
+    (material laws, data) by object identity (the cache entry keeps the object alive)."""
+    items = []
+    for name, value in values.items():
+        if _is_number(value) or isinstance(value, str):
+            items.append((name, value))
+        elif isinstance(value, pybamm.InputParameter):  # "[input]", stored as a symbol
+            items.append((name, "[input]"))
+        else:
+            items.append((name, "id", id(value)))
+    return tuple(sorted(items, key=lambda item: item[0]))
+
+
+def _submesh_types(model: pybamm.BaseModel, template: pybamm.ParameterValues) -> dict[str, Any]:
+    """The model's submeshes, symbolic (scaled at solve time) on each domain whose
+    extent is an input (a thickness that follows the design)."""
+    geometry = model.default_geometry
+    template.process_geometry(geometry)
+    types = dict(model.default_submesh_types)
+    for domain, limits in geometry.items():
+        symbols = [bound for spatial in limits.values() if isinstance(spatial, dict) for bound in spatial.values()]
+        has_input = any(isinstance(bound, pybamm.Symbol) and bound.has_symbol_of_classes(pybamm.InputParameter)
+                        for bound in symbols)
+        if has_input and types.get(domain) is pybamm.Uniform1DSubMesh:
+            types[domain] = pybamm.SymbolicUniform1DSubMesh
+    return types
+
+
+def shared_simulation(model_key: tuple, model: pybamm.BaseModel, template: pybamm.ParameterValues,
+                      experiment_key: tuple, experiment: Callable[[], pybamm.Experiment]) -> pybamm.Simulation:
+    """This thread's simulation of `model` with parameter values `template` and the
+    experiment `experiment_key` stands for: built on first use, then reused."""
+    cache = _shared_simulations()
+    key = (model_key, experiment_key, _signature(template))
+    entry = cache.get(key)
+    if entry is None:
+        simulation = pybamm.Simulation(model, parameter_values=template, experiment=experiment(),
+                                       solver=default_solver(), submesh_types=_submesh_types(model, template))
+        entry = (simulation, template)  # the template keeps the laws its key names by id alive
+        cache[key] = entry
+        while len(cache) > SHARED_SIMULATIONS_KEPT:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return entry[0]
+
+
+class _WithInputs:
+    """A shared simulation solved with this design's input values (added to those the
+    caller passes, which win)."""
+
+    def __init__(self, simulation: pybamm.Simulation, inputs: Mapping[str, float]) -> None:
+        self.simulation, self.inputs = simulation, dict(inputs)
+
+    def solve(self, *args: Any, inputs: Mapping[str, float] | Sequence[Mapping[str, float]] | None = None,
+              **kwargs: Any) -> Any:
+        if isinstance(inputs, Sequence):  # several input sets solved at once
+            return self.simulation.solve(*args, inputs=[{**self.inputs, **each} for each in inputs], **kwargs)
+        return self.simulation.solve(*args, inputs={**self.inputs, **(inputs or {})}, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.simulation, name)
+
+
 
 class CellSimulator:
     """A design, protocol and model built once, then cycled in chunks on demand."""
@@ -92,7 +240,8 @@ class CellSimulator:
         strategies: Sequence[Any] | None = None,
     ) -> None:
         self.design, self.protocol, self.cell_model = design, protocol, cell_model
-        self.model = cached_model(cell_model, tuple(sorted((options or {}).items())))
+        self.options_key = tuple(sorted((options or {}).items()))
+        self.model = cached_model(cell_model, self.options_key)
         # Protection strategies (names or twin.strategies.Strategy) become parameter
         # overrides; explicit `overrides` win over them (twin.scenario).
         strategy = None
@@ -104,7 +253,10 @@ class CellSimulator:
         self.strategy = strategy
         self.parameter_values = self.scenario.parameter_values()
         self.chunk_cycles = chunk_cycles
-        self._sims: dict[tuple[int, int], pybamm.Simulation] = {}
+        self._sims: dict[tuple[int, int], Any] = {}
+        # Inside `shared_setup`: the simulation is the process's shared one for these
+        # values with the shared parameters as inputs (see `shared_simulation`).
+        self.shared_inputs = _shared_inputs.get()
 
     def _simulation(self, cycles: int, first_cycle: int = 1) -> pybamm.Simulation:
         # With check-ups, chunks starting at a different phase of the check-up period
@@ -112,12 +264,22 @@ class CellSimulator:
         every = self.protocol.checkup_every
         key = (cycles, (first_cycle - 1) % every if every else 0)
         if key not in self._sims:
-            self._sims[key] = pybamm.Simulation(
-                self.model,
-                parameter_values=self.parameter_values,
-                experiment=make_experiment(self.protocol, self.design.cathode, cycles, first_cycle),
-                solver=default_solver(),
-            )
+            def experiment() -> pybamm.Experiment:
+                return make_experiment(self.protocol, self.design.cathode, cycles, first_cycle)
+
+            if self.shared_inputs:
+                template, inputs = split_inputs(self.parameter_values, self.shared_inputs)
+                experiment_key = (
+                    cycle_steps(self.protocol, self.design.cathode),
+                    cycle_steps(self.protocol, self.design.cathode, checkup=True),
+                    tuple(self.protocol.is_checkup(k) for k in range(first_cycle, first_cycle + cycles)),
+                )
+                simulation = shared_simulation((self.cell_model, self.options_key), self.model, template,
+                                               experiment_key, experiment)
+                self._sims[key] = _WithInputs(simulation, inputs)
+            else:
+                self._sims[key] = pybamm.Simulation(self.model, parameter_values=self.parameter_values,
+                                                    experiment=experiment(), solver=default_solver())
         return self._sims[key]
 
     def run(

@@ -8,7 +8,8 @@ dendrite threshold): full and cycle-skipping runs, the CLI and sweeps all go thr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -109,3 +110,54 @@ class Scenario:
     def notes(self) -> list[str]:
         """What the strategies have to say about how they were combined."""
         return [] if self.strategy is None else list(self.strategy.notes)
+
+
+def shared_input_parameters(requests: Iterable[tuple[CellDesign, Protocol]],
+                            overrides: Mapping[str, Any] | None = None,
+                            strategies: bool = False) -> frozenset[str]:
+    """The parameters to hand PyBaMM as inputs so that one simulation serves every
+    (design, protocol) of `requests` (`twin.cycling.shared_setup`).
+
+    Parameters
+    ----------
+    requests
+        The designs and protocols to be predicted (e.g. a sweep's cases).
+    overrides
+        Explicit parameter overrides shared by all of them.
+    strategies
+        Whether any request has protection strategies: then every parameter a strategy
+        can change is included (their values come from anchoring, not run here).
+
+    Returns
+    -------
+    frozenset of str
+        The numeric parameters whose values differ between the requests of one
+        cathode, plus the strategies' parameters when `strategies`.
+    """
+    # Cathodes never share a simulation (their material laws differ): what differs
+    # between cathodes only would be inputs for nothing.
+    by_cathode: dict[str, dict[tuple[CellDesign, Protocol], pybamm.ParameterValues]] = {}
+    for design, protocol in requests:
+        group = by_cathode.setdefault(design.cathode, {})
+        if (design, protocol) not in group:
+            group[(design, protocol)] = Scenario.build(design, protocol, overrides=overrides).parameter_values()
+    also: set[str] = set()
+    if strategies:
+        from twin.strategies.schema import AREA_PARAMETERS, KNOBS, PLATING_CURRENT_PARAMETER
+
+        also = {knob.parameter for knob in KNOBS.values()} | set(AREA_PARAMETERS) | {PLATING_CURRENT_PARAMETER}
+    return frozenset(also).union(*(varying_parameters(group.values()) for group in by_cathode.values()))
+
+
+def varying_parameters(values: Iterable[pybamm.ParameterValues], also: Iterable[str] = ()) -> frozenset[str]:
+    """The numeric parameters whose value differs between the parameter values given,
+    plus the names in `also` (e.g. what strategies or overrides may change): the input
+    set under which one simulation serves all of them (`twin.cycling.shared_setup`)."""
+    seen: dict[str, set[float]] = {}
+    for pv in values:
+        for name, value in pv.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            if number:  # laws and "[input]" text cannot become inputs
+                seen.setdefault(name, set()).add(float(value))
+    varying = {name for name, distinct in seen.items() if len(distinct) > 1}
+    return frozenset(varying | set(also))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from twin.experiments.commands.sweep import life_labels, make_settings, run_options
+from twin.experiments.commands.sweep import life_labels, make_settings, resolve_scheduler, run_options, scheduler_option
 from twin.experiments.options import (
     OUTPUT_PATH,
     InputError, design_options, emit, finite, handle_errors, output_options, plot_option,
@@ -46,12 +46,13 @@ DATA_COLUMNS = [
              "swelling versus cycle for every design.")
 @click.option("--curves", "curves_path", type=OUTPUT_PATH, default=None, metavar="FILE.csv|FILE.parquet",
               help="Also write every design's per-cycle curves in long format (one row per design and cycle).")
+@scheduler_option
 @handle_errors
 def cli(specs: tuple[str, ...], cathode: str, np_ratio: float, areal_capacity: float,
         electrolyte_amount: float, temperature: float, charge_rate: float, discharge_rate: float,
         max_cycles: int, eol: float, cell_model: str, mode: str | None, assignments: tuple[str, ...],
         stop_on_dendrite_risk: bool, workers: int | None, fmt: str, out: Path | None, plot_path: Path | None,
-        curves_path: Path | None = None) -> None:
+        curves_path: Path | None = None, scheduler: str | None = None) -> None:
     """Forecast two or more designs and show them side by side.
 
     Example: `twin compare --design "np_ratio=0,label=anode-free" --design "np_ratio=2"
@@ -83,11 +84,13 @@ def cli(specs: tuple[str, ...], cathode: str, np_ratio: float, areal_capacity: f
     settings = make_settings(max_cycles, eol, cell_model, mode, assignments, stop_on_dendrite_risk)
     check_strategies_supported(cases)
     check_cases(cases, settings)
+    scheduler = resolve_scheduler(scheduler)
 
     from twin.experiments.progress import cycle_progress
 
     with cycle_progress(len(cases), "designs") as advance:
-        predictions = predict_cases(cases, settings, workers or default_workers(), progress=advance)
+        predictions = predict_cases(cases, settings, workers or default_workers(), progress=advance,
+                                    scheduler=scheduler)
     table = rows_to_table([summarize(case, settings, p) for case, p in zip(cases, predictions)])
     if plot_path is not None:
         from twin.experiments.plots import plot_comparison
