@@ -38,6 +38,17 @@ ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL]
 # -state), so their end-of-cycle values are extrapolated instead.
 RELAXING = [DEPOSIT, CATHODE]
 # Active Li follows from Li conservation.
+# An accumulating state that also relaxes within a cycle (dead Li revived at a
+# first-order rate) keeps less than this fraction of its start value over one cycle:
+# it is then treated as relaxing for that design (its increment holds -(1 - r) state,
+# so predictor steps longer than ~2 / (1 - r) cycles would be unstable). The cycle map
+# says how much each state keeps (`CycleMap.retention_per_cycle`); states it does not
+# name keep all (r = 1), so the classification changes nothing for other designs.
+RELAXING_RETENTION = 0.8
+# A cell whose capacity trend reaches the end-of-life threshold within this many
+# cycles is simulated cycle by cycle: skipping would save few solves and cost accuracy
+# where the capacity changes fastest.
+SHORT_LIFE_CYCLES = 30
 
 # Local error of the accumulating states per step, as a fraction of the cathode
 # capacity (Li), of the surface-area range and of the initial electrolyte mass; the
@@ -69,6 +80,7 @@ class CycleResult:
 
     row: dict[str, Any]
     end_state: np.ndarray
+    duration_s: float = math.nan  # how long the cycle took [s]
 
 
 
@@ -87,6 +99,27 @@ class CycleMap(TypingProtocol):
         """Bring an extrapolated state back inside physical bounds."""
 
 
+def retention_per_cycle(cycler: Any, first: CycleResult) -> np.ndarray:
+    """Per slow state, the fraction of its start value that one cycle leaves in place
+    by first-order relaxation alone (1: none). A cycle map may define
+    `retention_per_cycle(first_cycle) -> {state index: fraction}`; without it every
+    state keeps its value."""
+    retention = np.ones(STATE_COUNT)
+    method = getattr(cycler, "retention_per_cycle", None)
+    if method is not None:
+        for index, fraction in method(first).items():
+            retention[index] = float(fraction)
+    return retention
+
+
+def classify_states(retention: np.ndarray) -> tuple[list[int], list[int]]:
+    """The accumulating and relaxing states of a design: an accumulating state whose
+    retention per cycle is below RELAXING_RETENTION relaxes within a few cycles and is
+    extrapolated like the relaxing ones."""
+    moved = [i for i in ACCUMULATING if retention[i] < RELAXING_RETENTION]
+    return [i for i in ACCUMULATING if i not in moved], [*RELAXING, *moved]
+
+
 @dataclass
 class _Point:
     """The slow states at the end of cycle n, and cycle n+1 simulated from them."""
@@ -95,6 +128,22 @@ class _Point:
     state: np.ndarray
     increment: np.ndarray  # g(state): what cycle n+1 did to the slow states
     row: dict[str, Any]    # cycle n+1
+
+
+def _longest_step(limit: int, fits: Callable[[int], bool]) -> int:
+    """Largest step h in [1, limit] that `fits`, for a condition that holds for steps up
+    to some length and not beyond (bisection: log2(limit) predictions instead of one
+    per cycle). A step of 1 is always allowed."""
+    if limit <= 1 or fits(limit):
+        return max(1, limit)
+    good, bad = 1, limit  # fits(good) may be false only for good == 1
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if fits(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 class CycleSkippingIntegrator:
@@ -120,6 +169,8 @@ class CycleSkippingIntegrator:
         ])
         self.threshold_mAh_cm2 = math.nan
         self.first_capacity_mAh_cm2 = math.nan
+        # per design, set from the first cycle (classify_states)
+        self.accumulating, self.relaxing = list(ACCUMULATING), list(RELAXING)
 
     # -- simulation and bookkeeping ---------------------------------------------------
     def _simulate(self, state: np.ndarray, checkup: bool = False) -> CycleResult | None:
@@ -155,6 +206,7 @@ class CycleSkippingIntegrator:
         if first is None:
             raise SimulationError("the cell did not complete a single cycle")
         self._record(1, first)
+        self.accumulating, self.relaxing = classify_states(retention_per_cycle(cycler, first))
         self.first_capacity_mAh_cm2 = first.row["discharge_capacity_mAh_cm2"]
         self.threshold_mAh_cm2 = self.eol_fraction * self.first_capacity_mAh_cm2
         self.points.append(_Point(0, cycler.initial_state, first.end_state - cycler.initial_state, first.row))
@@ -193,9 +245,10 @@ class CycleSkippingIntegrator:
         if k == 1:
             return end
         predicted = end.copy()
-        predicted[ACCUMULATING] = (point.state + k * point.increment + k * (k - 1) / 2 * slope)[ACCUMULATING]
+        accumulating = self.accumulating
+        predicted[accumulating] = (point.state + k * point.increment + k * (k - 1) / 2 * slope)[accumulating]
         linear = end + (k - 1) * self._end_state_trend(point)
-        predicted[RELAXING] = linear[RELAXING]
+        predicted[self.relaxing] = linear[self.relaxing]
         # Li conservation fixes active Li + cathode Li. Before the knee the discharge
         # cut-off fixes the cathode's share and active Li takes the rest; after it the
         # anode runs empty every cycle and the cathode keeps what is left.
@@ -228,21 +281,18 @@ class CycleSkippingIntegrator:
         # The knee: land on the last cycle that ends with active Li, so no
         # interpolation spans the change from cathode- to anode-limited discharge.
         if self._end_state_trend(point)[ACTIVE] < 0 and not self._past_knee(end):
-            h = 1
-            while h < limit and self._predict(point, h + 2, slope, project=False)[ACTIVE] > 0:
-                h += 1
-            limit = h
+            limit = _longest_step(limit, lambda h: self._predict(point, h + 1, slope, project=False)[ACTIVE] > 0)
         # End of life: land on the last cycle above the threshold, by the capacity
         # trend and, past the knee, by the predicted cathode Li.
         capacity_slope = self._capacity_slope(point)
         if capacity_slope < 0:
             to_threshold = (point.row["discharge_capacity_mAh_cm2"] - self.threshold_mAh_cm2) / -capacity_slope
+            if last + to_threshold < SHORT_LIFE_CYCLES:
+                return 1  # a short life: every cycle is simulated
             limit = min(limit, max(1, math.ceil(to_threshold) - 1))
         if self._past_knee(end):
-            h = 1
-            while h < limit and self._predicted_capacity(point, h + 2, slope) >= self.threshold_mAh_cm2:
-                h += 1
-            limit = h
+            limit = _longest_step(
+                limit, lambda h: self._predicted_capacity(point, h + 1, slope) >= self.threshold_mAh_cm2)
         return max(1, limit)
 
     def _capacity_slope(self, point: _Point) -> float:
@@ -300,9 +350,12 @@ class CycleSkippingIntegrator:
         simulated ones (interpolation error, ~h^2)."""
         expected = self._predict(point, h + 1, slope)
         deviation = np.abs(result.end_state - expected) / self.state_scale
-        integration = float(((h - 1) / 2 * deviation)[ACCUMULATING].max())
+        integration = float(((h - 1) / 2 * deviation)[self.accumulating].max())
+        # relaxing states other than the cathode's Li (the deposit, revived dead Li)
+        # set the capacity only through active Li: they count at the smooth weight
+        smooth_relaxing = [i for i in self.relaxing if i != CATHODE]
         interpolation = [float(0.5 * deviation[[ACTIVE, CATHODE]].max()),
-                         0.5 * SMOOTH_INTERPOLATION_WEIGHT * float(deviation[DEPOSIT]),
+                         0.5 * SMOOTH_INTERPOLATION_WEIGHT * float(deviation[smooth_relaxing].max()),
                          self._interpolation_error(point, h, slope, result)]
         # A discharge ends with the cathode refilled to the cut-off, a charge empties it
         # to the top of the window: capacities move with the cathode's end-of-cycle Li.
@@ -331,7 +384,7 @@ class CycleSkippingIntegrator:
         (large across a kink)."""
         end = self._end(point)
         weights = np.ones(STATE_COUNT)
-        weights[[*ACCUMULATING, DEPOSIT]] = SMOOTH_INTERPOLATION_WEIGHT
+        weights[[i for i in range(STATE_COUNT) if i not in (ACTIVE, CATHODE)]] = SMOOTH_INTERPOLATION_WEIGHT
         error = 0.0
         for i in range(1, h):
             chord = end + (result.end_state - end) * i / h
@@ -349,7 +402,7 @@ class CycleSkippingIntegrator:
             return predicted
         seen = (increment - point.increment) / h
         correction = np.zeros_like(predicted)
-        correction[ACCUMULATING] = (h * (h - 1) / 2 * (seen - slope))[ACCUMULATING]
+        correction[self.accumulating] = (h * (h - 1) / 2 * (seen - slope))[self.accumulating]
         lost = correction[DEAD] + correction[SEI]
         if self._past_knee(self._end(point)):
             correction[CATHODE] = -lost

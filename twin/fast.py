@@ -139,6 +139,10 @@ class RepresentativeCycler(CellSimulator):
             * self.cathode_m3_per_m2
         )
         self.maximum_area_factor = self._number(true_values, P.maximum_area_factor)
+        try:
+            self.dead_li_revival_rate_per_s = self._number(true_values, P.dead_li_revival_rate)
+        except KeyError:  # a parameter set without revival
+            self.dead_li_revival_rate_per_s = 0.0
         # Set by the first cycle from the true start: thickness/swelling reference.
         self.initial_anode_thickness_m: float | None = None
         self.initial_stack_thickness_m: float | None = None
@@ -217,7 +221,14 @@ class RepresentativeCycler(CellSimulator):
         end_state = np.array([end[name] for name in STATE_NAMES])
         row = self._row(state, end)
         row["checkup"] = checkup
-        return CycleResult(row, end_state)
+        return CycleResult(row, end_state, float(solution.t[-1] - solution.t[0]))
+
+    def retention_per_cycle(self, first: CycleResult) -> dict[int, float]:
+        """Fraction of the dead Li at the start of a cycle still dead at its end by
+        revival alone, exp(-k_revive t_cycle) (the integrator treats dead Li as relaxing
+        when it is small; see `twin.cycle_skipping.classify_states`)."""
+        duration_s = first.duration_s if math.isfinite(first.duration_s) else 0.0
+        return {DEAD: math.exp(-max(self.dead_li_revival_rate_per_s, 0.0) * duration_s)}
 
     def _row(self, start: np.ndarray, end: Mapping[str, float]) -> dict[str, Any]:
         """The per-cycle summary row (twin.cycle_rows) of a cycle from `start` to `end`."""
