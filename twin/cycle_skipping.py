@@ -67,9 +67,11 @@ WARM_UP_CYCLES = 2
 # the porous deposit only shows in the thickness: these count at this weight in the
 # interpolation error.
 SMOOTH_INTERPOLATION_WEIGHT = 0.2
-# Electrolyte errors count against this fraction of the initial electrolyte mass:
-# near dry-out the capacity hangs on the little that is left.
-ELECTROLYTE_SCALE = 0.1
+# Electrolyte errors count against this fraction of the electrolyte mass left at the
+# start of the step: near dry-out the capacity hangs on the little that is left (an
+# error of a fraction of a cycle's consumption moves a near-vertical capacity curve by
+# percent), so the allowed error shrinks with what is left.
+ELECTROLYTE_SCALE = 0.01
 # Active Li below this fraction of the cathode capacity at the end of a cycle: the
 # cell is past its knee (anode-limited discharge).
 KNEE_ACTIVE_FRACTION = 1e-3
@@ -349,7 +351,9 @@ class CycleSkippingIntegrator:
         the trend and by how far the skipped cycles lie from the chord through the
         simulated ones (interpolation error, ~h^2)."""
         expected = self._predict(point, h + 1, slope)
-        deviation = np.abs(result.end_state - expected) / self.state_scale
+        scale = self.state_scale.copy()
+        scale[ELECTROLYTE] = ELECTROLYTE_SCALE * max(point.state[ELECTROLYTE], 1e-3 * self.cycler.initial_state[ELECTROLYTE])
+        deviation = np.abs(result.end_state - expected) / scale
         integration = float(((h - 1) / 2 * deviation)[self.accumulating].max())
         # relaxing states other than the cathode's Li (the deposit, revived dead Li)
         # set the capacity only through active Li: they count at the smooth weight
