@@ -465,12 +465,43 @@ def fill_skipped_cycles(rows: Mapping[int, Mapping[str, Any]], last_cycle: int,
         filled["simulated"] = False
         filled["checkup"] = [protocol.is_checkup(int(k)) for k in missing]
         table = pd.concat([simulated, filled], ignore_index=True)
+        table = _consistent_efficiencies(table.sort_values("cycle").reset_index(drop=True))
     table = table.sort_values("cycle").reset_index(drop=True)
     table["cycle"] = table["cycle"].astype(int)
     table["simulated"] = table["simulated"].astype(bool)
     table["checkup"] = table["checkup"].astype(bool)
     return table[SUMMARY_COLUMNS]
 
+
+
+def _consistent_efficiencies(table: pd.DataFrame) -> pd.DataFrame:
+    """Skipped cycles' charge capacity and cell Coulombic efficiency made consistent with
+    the interpolated discharge capacities, as they are in simulated cycles: a charge
+    takes out of the cathode what the discharge before put in, so charge_n =
+    Q_(n-1) + d_n with d_n (~0; the charge's shortfall near dry-out) interpolated
+    between pairs of consecutive simulated cycles, and CE_n = Q_n / charge_n (= Q_n / Q_(n-1) when d_n
+    = 0). `table`: every cycle 1..N in order."""
+    discharge = table["discharge_capacity_mAh_cm2"].to_numpy(dtype=float)
+    charge = table["charge_capacity_mAh_cm2"].to_numpy(dtype=float).copy()
+    skipped = ~table["simulated"].astype(bool).to_numpy()
+    regular = ~skipped & ~table["checkup"].astype(bool).to_numpy()
+    # d is measured where a simulated cycle follows a simulated one (an interpolated
+    # Q_(n-1) would put the interpolation error into it)
+    anchors = np.flatnonzero(regular[1:] & regular[:-1]) + 1
+    if not skipped.any() or len(anchors) == 0:
+        return table
+    previous = np.concatenate(([np.nan], discharge[:-1]))  # Q_(n-1)
+    cycles = table["cycle"].to_numpy(dtype=float)
+    shortfall = np.interp(cycles, cycles[anchors], charge[anchors] - previous[anchors])
+    rows = np.flatnonzero(skipped)
+    rows = rows[rows > 0]
+    charge[rows] = previous[rows] + shortfall[rows]
+    table = table.copy()
+    table["charge_capacity_mAh_cm2"] = charge
+    with np.errstate(divide="ignore", invalid="ignore"):
+        efficiency = np.where(charge > 0, discharge / charge, np.nan)
+    table.loc[rows, "coulombic_efficiency"] = efficiency[rows]
+    return table
 
 
 def run_cycle_skipping(cycler: CycleMap, eol_fraction: float, max_cycles: int, *,
