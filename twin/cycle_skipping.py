@@ -376,7 +376,9 @@ class CycleSkippingIntegrator:
             before = self.points[-2]
             trend = point.row["wetting_fraction"] + h * (
                 point.row["wetting_fraction"] - before.row["wetting_fraction"]) / (point.n - before.n)
-            interpolation.append(0.5 * abs(result.row["wetting_fraction"] - trend))
+            # the capacities it changes are checked above: the wetting itself counts
+            # as a smooth column (it falls over the last tens of cycles of a lean cell)
+            interpolation.append(0.5 * SMOOTH_INTERPOLATION_WEIGHT * abs(result.row["wetting_fraction"] - trend))
         ratios = (integration / self.tolerance, max(interpolation) / self.interpolation_tolerance)
         factor = min(SAFETY * ratio ** -exponent if ratio > 0 else math.inf
                      for ratio, exponent in zip(ratios, (1 / 3, 1 / 2)))
