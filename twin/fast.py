@@ -25,6 +25,14 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   the rest. A state extrapolated past a physical bound is projected back (active Li
   below zero: the cell became anode-limited during the step, the shortfall never
   returned to the cathode).
+* Per design, an accumulating state that relaxes within a cycle is classified as
+  relaxing: dead Li revived at a first-order rate k keeps exp(-k t_cycle) of itself over
+  a cycle (`RepresentativeCycler.retention_per_cycle`, from the first cycle's duration);
+  below `twin.cycle_skipping.RELAXING_RETENTION` its increment holds -(1 - r) x state,
+  the map is stiff for the predictor, and its end-of-cycle value is extrapolated like
+  the cathode's Li. Without revival (r = 1) nothing changes.
+* A cell whose capacity trend reaches the end-of-life threshold within
+  `SHORT_LIFE_CYCLES` cycles is simulated cycle by cycle.
 * Error control, per step: (a) the local error of the accumulating states, the
   difference between predictor and corrector, against `tolerance` (fraction of the
   cathode capacity for Li, of the area range, of the initial electrolyte mass);
@@ -34,7 +42,8 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   fails is rejected and retried shorter; the next step grows with error^(-1/3).
 * Events: steps land on the last cycle before the knee (active Li running out) and
   on the last cycle above the end-of-life threshold (predicted from the cathode's
-  Li past the knee, from the capacity trend otherwise); then single cycles are
+  Li past the knee, from the capacity trend otherwise; the longest such step is found
+  by bisection); then single cycles are
   simulated, each from the exact end state of the one before, until the first one
   below eol x the first capacity. The end-of-life cycle and the cycle before it are
   always simulated. A step that still lands below the threshold is rejected.
@@ -42,7 +51,8 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   exact end state of the simulated cycle before them; no step jumps over one.
 
 Every cycle is reported: skipped cycles are linear interpolations between simulated
-cycles (`simulated` False). Thickness and swelling are measured against the true cell
+cycles (`simulated` False), except that a skipped cycle's charge is the discharge
+before it and its cell Coulombic efficiency Q_n / charge_n, as in simulated cycles. Thickness and swelling are measured against the true cell
 start (the model's own "initial" would be the start of the representative cycle).
 
 The integrator itself lives in `twin.cycle_skipping` (no PyBaMM); this module is the
