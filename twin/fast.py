@@ -35,7 +35,7 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   `SHORT_LIFE_CYCLES` cycles is simulated cycle by cycle.
 * Error control, per step: (a) the local error of the accumulating states, the
   difference between predictor and corrector, against `tolerance` (fraction of the
-  cathode capacity for Li, of the area range, of the initial electrolyte mass);
+  cathode capacity for Li, of the area range, of the electrolyte mass left);
   (b) how far the new cycle and the skipped cycles lie from what the step assumed
   and from the straight line through the simulated cycles around them (active and
   cathode Li, capacities, wetting) against `interpolation_tolerance`. A step that
@@ -43,8 +43,8 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
 * Events: steps land on the last cycle before the knee (active Li running out) and
   on the last cycle above the end-of-life threshold (predicted from the cathode's
   Li past the knee, from the capacity trend otherwise; the longest such step is found
-  by bisection); then single cycles are
-  simulated, each from the exact end state of the one before, until the first one
+  by bisection); then single cycles are simulated, each from the end state of the
+  one before, until the first one
   below eol x the first capacity. The end-of-life cycle and the cycle before it are
   always simulated. A step that still lands below the threshold is rejected.
 * Check-up cycles are always simulated (their own slow-cycle simulation), from the
