@@ -122,22 +122,31 @@ def timed(function: Any) -> tuple[Any, float, float]:
 
 def whole_process(case: Case, mode: str) -> dict[str, Any]:
     """A fresh `twin predict` process: wall time [s], peak RSS [MB], cycle life."""
-    command = [sys.executable, "-m", "twin.experiments.cli", "predict", *case.cli_args(), "--mode", mode,
-               "--format", "json"]
+    # The child reports its own peak resident set (VmHWM of its address space): the
+    # kernel's ru_maxrss of a child counts the forked copy of this process before exec.
+    report_peak = ("import atexit, sys\n"
+                   "def peak():\n"
+                   "    line = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+                   "    sys.stderr.write('\\nPEAK_RSS_KB ' + line.split()[1] + '\\n')\n"
+                   "atexit.register(peak)\n"
+                   "from twin.experiments.cli import main\n"
+                   "sys.argv[0] = 'twin'\n"
+                   "main()\n")
+    command = [sys.executable, "-c", report_peak, "predict", *case.cli_args(), "--mode", mode, "--format", "json"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=ROOT)
-        # wait4: this child's own peak RSS (ru_maxrss in kB on Linux)
-        _, status, usage = os.wait4(process.pid, 0)
+        process.wait()
         wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
-        stdout, stderr = out.read(), err.read()
+        stdout, stderr = out.read(), err.read().decode()
     if process.returncode != 0:
-        raise RuntimeError(f"twin predict ({case.label()}, {mode}) failed: {stderr.decode()[-500:]}")
+        raise RuntimeError(f"twin predict ({case.label()}, {mode}) failed: {stderr[-500:]}")
     data = json.loads(stdout)
-    return {"wall_s": wall, "cycle_life": data["cycle_life"], "max_rss_MB": usage.ru_maxrss / 1024}
+    peak_kB = [line.split()[1] for line in stderr.splitlines() if line.startswith("PEAK_RSS_KB")]
+    return {"wall_s": wall, "cycle_life": data["cycle_life"],
+            "max_rss_MB": int(peak_kB[-1]) / 1024 if peak_kB else float("nan")}
 
 
 def compare(full: Prediction, fast: Prediction) -> dict[str, Any]:
@@ -309,7 +318,7 @@ def markdown(results: dict[str, Any]) -> str:
         "fraction of the initial capacity; skipped cycles are interpolated. On a dry-out cliff the capacity "
         "falls by several percent a cycle, so a shift of a fraction of a cycle shows here.",
         "* **fast solves**: full-model cycle solves in fast mode (rejected steps included) of the cycles reported.",
-        "* **peak RSS**: peak resident set of each `twin predict` process (its own, from wait4). "
+        "* **peak RSS**: peak resident set (VmHWM) of each `twin predict` process. "
         f"This script's own peak RSS at the end: {results['process_peak_rss_MB']:.0f} MB.",
         "",
         "![capacity: full vs fast](fast_vs_full.png)",

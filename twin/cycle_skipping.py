@@ -283,7 +283,14 @@ class CycleSkippingIntegrator:
         # The knee: land on the last cycle that ends with active Li, so no
         # interpolation spans the change from cathode- to anode-limited discharge.
         if self._end_state_trend(point)[ACTIVE] < 0 and not self._past_knee(end):
-            limit = _longest_step(limit, lambda h: self._predict(point, h + 1, slope, project=False)[ACTIVE] > 0)
+            to_knee = _longest_step(limit, lambda h: self._predict(point, h + 1, slope, project=False)[ACTIVE] > 0)
+            # past the knee the capacity falls by the Li lost per cycle: the life ends
+            # about (1 - eol) x the first capacity later
+            lost_per_cycle = -self._end_state_trend(point)[ACTIVE] * MAH_CM2_PER_MOL_M2
+            after_knee = (1 - self.eol_fraction) * self.first_capacity_mAh_cm2 / lost_per_cycle
+            if to_knee < limit and last + to_knee + 1 + after_knee < SHORT_LIFE_CYCLES:
+                return 1  # a short life: every cycle is simulated
+            limit = to_knee
         # End of life: land on the last cycle above the threshold, by the capacity
         # trend and, past the knee, by the predicted cathode Li.
         capacity_slope = self._capacity_slope(point)

@@ -171,11 +171,14 @@ def test_the_step_controller_takes_long_steps_on_a_smooth_map_within_tolerance()
     assert np.abs(q - q_ref).max() < 2.5e-3 * q_ref[0]  # the interpolation tolerance
 
 
-def test_a_short_life_is_simulated_cycle_by_cycle():
-    # anode-free, 1 % lost per cycle: 23 cycles
-    cell = LossyCell(0.0, 0.01)
+@pytest.mark.parametrize(("np_ratio", "loss_fraction"), [(0.0, 0.01), (1.0, 0.06)])
+def test_a_short_life_is_simulated_cycle_by_cycle(np_ratio, loss_fraction):
+    # anode-free, 1 % lost per cycle: fading from the start, 23 cycles; N:P 1, 6 % lost
+    # per cycle: flat capacity, the knee at cycle ~15, 18 cycles
+    cell = LossyCell(np_ratio, loss_fraction)
     outcome = run_cycle_skipping(cell, 0.8, 5000)
-    assert outcome.below_cycle == every_cycle(LossyCell(0.0, 0.01), 0.8, 5000)[-1]["cycle"] < SHORT_LIFE_CYCLES
+    life = every_cycle(LossyCell(np_ratio, loss_fraction), 0.8, 5000)[-1]["cycle"]
+    assert outcome.below_cycle == life < SHORT_LIFE_CYCLES
     assert outcome.cycles["simulated"].all()
     assert cell.calls == outcome.below_cycle
 
