@@ -43,6 +43,17 @@ LOST = [DEAD, SEI, CATHODE_MATERIAL_LI]
 # -state), so their end-of-cycle values are extrapolated instead.
 RELAXING = [DEPOSIT, CATHODE]
 # Active Li follows from Li conservation.
+# An accumulating state that also relaxes within a cycle (dead Li revived at a
+# first-order rate) keeps less than this fraction of its start value over one cycle:
+# it is then treated as relaxing for that design (its increment holds -(1 - r) state,
+# so predictor steps longer than ~2 / (1 - r) cycles would be unstable). The cycle map
+# says how much each state keeps (`CycleMap.retention_per_cycle`); states it does not
+# name keep all (r = 1), so the classification changes nothing for other designs.
+RELAXING_RETENTION = 0.8
+# A cell whose capacity trend reaches the end-of-life threshold within this many
+# cycles is simulated cycle by cycle: skipping would save few solves and cost accuracy
+# where the capacity changes fastest.
+SHORT_LIFE_CYCLES = 30
 
 # Local error of the accumulating states per step, as a fraction of the cathode
 # capacity (Li), of the surface-area range and of the initial electrolyte mass; the
@@ -61,9 +72,11 @@ WARM_UP_CYCLES = 2
 # the porous deposit only shows in the thickness: these count at this weight in the
 # interpolation error.
 SMOOTH_INTERPOLATION_WEIGHT = 0.2
-# Electrolyte errors count against this fraction of the initial electrolyte mass:
-# near dry-out the capacity hangs on the little that is left.
-ELECTROLYTE_SCALE = 0.1
+# Electrolyte errors count against this fraction of the electrolyte mass left at the
+# start of the step: near dry-out the capacity hangs on the little that is left (an
+# error of a fraction of a cycle's consumption moves a near-vertical capacity curve by
+# percent), so the allowed error shrinks with what is left.
+ELECTROLYTE_SCALE = 0.01
 # Active Li below this fraction of the cathode capacity at the end of a cycle: the
 # cell is past its knee (anode-limited discharge).
 KNEE_ACTIVE_FRACTION = 1e-3
@@ -74,6 +87,7 @@ class CycleResult:
 
     row: dict[str, Any]
     end_state: np.ndarray
+    duration_s: float = math.nan  # how long the cycle took [s]
 
 
 
@@ -92,6 +106,27 @@ class CycleMap(TypingProtocol):
         """Bring an extrapolated state back inside physical bounds."""
 
 
+def retention_per_cycle(cycler: Any, first: CycleResult) -> np.ndarray:
+    """Per slow state, the fraction of its start value that one cycle leaves in place
+    by first-order relaxation alone (1: none). A cycle map may define
+    `retention_per_cycle(first_cycle) -> {state index: fraction}`; without it every
+    state keeps its value."""
+    retention = np.ones(STATE_COUNT)
+    method = getattr(cycler, "retention_per_cycle", None)
+    if method is not None:
+        for index, fraction in method(first).items():
+            retention[index] = float(fraction)
+    return retention
+
+
+def classify_states(retention: np.ndarray) -> tuple[list[int], list[int]]:
+    """The accumulating and relaxing states of a design: an accumulating state whose
+    retention per cycle is below RELAXING_RETENTION relaxes within a few cycles and is
+    extrapolated like the relaxing ones."""
+    moved = [i for i in ACCUMULATING if retention[i] < RELAXING_RETENTION]
+    return [i for i in ACCUMULATING if i not in moved], [*RELAXING, *moved]
+
+
 @dataclass
 class _Point:
     """The slow states at the end of cycle n, and cycle n+1 simulated from them."""
@@ -100,6 +135,22 @@ class _Point:
     state: np.ndarray
     increment: np.ndarray  # g(state): what cycle n+1 did to the slow states
     row: dict[str, Any]    # cycle n+1
+
+
+def _longest_step(limit: int, fits: Callable[[int], bool]) -> int:
+    """Largest step h in [1, limit] that `fits`, for a condition that holds for steps up
+    to some length and not beyond (bisection: log2(limit) predictions instead of one
+    per cycle). A step of 1 is always allowed."""
+    if limit <= 1 or fits(limit):
+        return max(1, limit)
+    good, bad = 1, limit  # fits(good) may be false only for good == 1
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if fits(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 class CycleSkippingIntegrator:
@@ -125,6 +176,8 @@ class CycleSkippingIntegrator:
         ])
         self.threshold_mAh_cm2 = math.nan
         self.first_capacity_mAh_cm2 = math.nan
+        # per design, set from the first cycle (classify_states)
+        self.accumulating, self.relaxing = list(ACCUMULATING), list(RELAXING)
 
     # -- simulation and bookkeeping ---------------------------------------------------
     def _simulate(self, state: np.ndarray, checkup: bool = False) -> CycleResult | None:
@@ -160,6 +213,7 @@ class CycleSkippingIntegrator:
         if first is None:
             raise SimulationError("the cell did not complete a single cycle")
         self._record(1, first)
+        self.accumulating, self.relaxing = classify_states(retention_per_cycle(cycler, first))
         self.first_capacity_mAh_cm2 = first.row["discharge_capacity_mAh_cm2"]
         self.threshold_mAh_cm2 = self.eol_fraction * self.first_capacity_mAh_cm2
         self.points.append(_Point(0, cycler.initial_state, first.end_state - cycler.initial_state, first.row))
@@ -198,9 +252,10 @@ class CycleSkippingIntegrator:
         if k == 1:
             return end
         predicted = end.copy()
-        predicted[ACCUMULATING] = (point.state + k * point.increment + k * (k - 1) / 2 * slope)[ACCUMULATING]
+        accumulating = self.accumulating
+        predicted[accumulating] = (point.state + k * point.increment + k * (k - 1) / 2 * slope)[accumulating]
         linear = end + (k - 1) * self._end_state_trend(point)
-        predicted[RELAXING] = linear[RELAXING]
+        predicted[self.relaxing] = linear[self.relaxing]
         # Li conservation fixes active Li + cathode Li. Before the knee the discharge
         # cut-off fixes the cathode's share and active Li takes the rest; after it the
         # anode runs empty every cycle and the cathode keeps what is left.
@@ -233,21 +288,25 @@ class CycleSkippingIntegrator:
         # The knee: land on the last cycle that ends with active Li, so no
         # interpolation spans the change from cathode- to anode-limited discharge.
         if self._end_state_trend(point)[ACTIVE] < 0 and not self._past_knee(end):
-            h = 1
-            while h < limit and self._predict(point, h + 2, slope, project=False)[ACTIVE] > 0:
-                h += 1
-            limit = h
+            to_knee = _longest_step(limit, lambda h: self._predict(point, h + 1, slope, project=False)[ACTIVE] > 0)
+            # past the knee the capacity falls by the Li lost per cycle: the life ends
+            # about (1 - eol) x the first capacity later
+            lost_per_cycle = -self._end_state_trend(point)[ACTIVE] * MAH_CM2_PER_MOL_M2
+            after_knee = (1 - self.eol_fraction) * self.first_capacity_mAh_cm2 / lost_per_cycle
+            if to_knee < limit and last + to_knee + 1 + after_knee < SHORT_LIFE_CYCLES:
+                return 1  # a short life: every cycle is simulated
+            limit = to_knee
         # End of life: land on the last cycle above the threshold, by the capacity
         # trend and, past the knee, by the predicted cathode Li.
         capacity_slope = self._capacity_slope(point)
         if capacity_slope < 0:
             to_threshold = (point.row["discharge_capacity_mAh_cm2"] - self.threshold_mAh_cm2) / -capacity_slope
+            if last + to_threshold < SHORT_LIFE_CYCLES:
+                return 1  # a short life: every cycle is simulated
             limit = min(limit, max(1, math.ceil(to_threshold) - 1))
         if self._past_knee(end):
-            h = 1
-            while h < limit and self._predicted_capacity(point, h + 2, slope) >= self.threshold_mAh_cm2:
-                h += 1
-            limit = h
+            limit = _longest_step(
+                limit, lambda h: self._predicted_capacity(point, h + 1, slope) >= self.threshold_mAh_cm2)
         return max(1, limit)
 
     def _capacity_slope(self, point: _Point) -> float:
@@ -304,10 +363,15 @@ class CycleSkippingIntegrator:
         the trend and by how far the skipped cycles lie from the chord through the
         simulated ones (interpolation error, ~h^2)."""
         expected = self._predict(point, h + 1, slope)
-        deviation = np.abs(result.end_state - expected) / self.state_scale
-        integration = float(((h - 1) / 2 * deviation)[ACCUMULATING].max())
+        scale = self.state_scale.copy()
+        scale[ELECTROLYTE] = ELECTROLYTE_SCALE * max(point.state[ELECTROLYTE], 1e-3 * self.cycler.initial_state[ELECTROLYTE])
+        deviation = np.abs(result.end_state - expected) / scale
+        integration = float(((h - 1) / 2 * deviation)[self.accumulating].max())
+        # relaxing states other than the cathode's Li (the deposit, revived dead Li)
+        # set the capacity only through active Li: they count at the smooth weight
+        smooth_relaxing = [i for i in self.relaxing if i != CATHODE]
         interpolation = [float(0.5 * deviation[[ACTIVE, CATHODE]].max()),
-                         0.5 * SMOOTH_INTERPOLATION_WEIGHT * float(deviation[DEPOSIT]),
+                         0.5 * SMOOTH_INTERPOLATION_WEIGHT * float(deviation[smooth_relaxing].max()),
                          self._interpolation_error(point, h, slope, result)]
         # A discharge ends with the cathode refilled to the cut-off, a charge empties it
         # to the top of the window: capacities move with the cathode's end-of-cycle Li.
@@ -324,7 +388,9 @@ class CycleSkippingIntegrator:
             before = self.points[-2]
             trend = point.row["wetting_fraction"] + h * (
                 point.row["wetting_fraction"] - before.row["wetting_fraction"]) / (point.n - before.n)
-            interpolation.append(0.5 * abs(result.row["wetting_fraction"] - trend))
+            # the capacities it changes are checked above: the wetting itself counts
+            # as a smooth column (it falls over the last tens of cycles of a lean cell)
+            interpolation.append(0.5 * SMOOTH_INTERPOLATION_WEIGHT * abs(result.row["wetting_fraction"] - trend))
         ratios = (integration / self.tolerance, max(interpolation) / self.interpolation_tolerance)
         factor = min(SAFETY * ratio ** -exponent if ratio > 0 else math.inf
                      for ratio, exponent in zip(ratios, (1 / 3, 1 / 2)))
@@ -336,7 +402,7 @@ class CycleSkippingIntegrator:
         (large across a kink)."""
         end = self._end(point)
         weights = np.ones(STATE_COUNT)
-        weights[[*ACCUMULATING, DEPOSIT]] = SMOOTH_INTERPOLATION_WEIGHT
+        weights[[i for i in range(STATE_COUNT) if i not in (ACTIVE, CATHODE)]] = SMOOTH_INTERPOLATION_WEIGHT
         error = 0.0
         for i in range(1, h):
             chord = end + (result.end_state - end) * i / h
@@ -354,7 +420,7 @@ class CycleSkippingIntegrator:
             return predicted
         seen = (increment - point.increment) / h
         correction = np.zeros_like(predicted)
-        correction[ACCUMULATING] = (h * (h - 1) / 2 * (seen - slope))[ACCUMULATING]
+        correction[self.accumulating] = (h * (h - 1) / 2 * (seen - slope))[self.accumulating]
         lost = correction[LOST].sum()
         if self._past_knee(self._end(point)):
             correction[CATHODE] = -lost
@@ -413,12 +479,43 @@ def fill_skipped_cycles(rows: Mapping[int, Mapping[str, Any]], last_cycle: int,
         filled["simulated"] = False
         filled["checkup"] = [protocol.is_checkup(int(k)) for k in missing]
         table = pd.concat([simulated, filled], ignore_index=True)
+        table = _consistent_efficiencies(table.sort_values("cycle").reset_index(drop=True))
     table = table.sort_values("cycle").reset_index(drop=True)
     table["cycle"] = table["cycle"].astype(int)
     table["simulated"] = table["simulated"].astype(bool)
     table["checkup"] = table["checkup"].astype(bool)
     return table[SUMMARY_COLUMNS]
 
+
+
+def _consistent_efficiencies(table: pd.DataFrame) -> pd.DataFrame:
+    """Skipped cycles' charge capacity and cell Coulombic efficiency made consistent with
+    the interpolated discharge capacities, as they are in simulated cycles: a charge
+    takes out of the cathode what the discharge before put in, so charge_n =
+    Q_(n-1) + d_n with d_n (~0; the charge's shortfall near dry-out) interpolated
+    between pairs of consecutive simulated cycles, and CE_n = Q_n / charge_n (= Q_n / Q_(n-1) when d_n
+    = 0). `table`: every cycle 1..N in order."""
+    discharge = table["discharge_capacity_mAh_cm2"].to_numpy(dtype=float)
+    charge = table["charge_capacity_mAh_cm2"].to_numpy(dtype=float).copy()
+    skipped = ~table["simulated"].astype(bool).to_numpy()
+    regular = ~skipped & ~table["checkup"].astype(bool).to_numpy()
+    # d is measured where a simulated cycle follows a simulated one (an interpolated
+    # Q_(n-1) would put the interpolation error into it)
+    anchors = np.flatnonzero(regular[1:] & regular[:-1]) + 1
+    if not skipped.any() or len(anchors) == 0:
+        return table
+    previous = np.concatenate(([np.nan], discharge[:-1]))  # Q_(n-1)
+    cycles = table["cycle"].to_numpy(dtype=float)
+    shortfall = np.interp(cycles, cycles[anchors], charge[anchors] - previous[anchors])
+    rows = np.flatnonzero(skipped)
+    rows = rows[rows > 0]
+    charge[rows] = previous[rows] + shortfall[rows]
+    table = table.copy()
+    table["charge_capacity_mAh_cm2"] = charge
+    with np.errstate(divide="ignore", invalid="ignore"):
+        efficiency = np.where(charge > 0, discharge / charge, np.nan)
+    table.loc[rows, "coulombic_efficiency"] = efficiency[rows]
+    return table
 
 
 def run_cycle_skipping(cycler: CycleMap, eol_fraction: float, max_cycles: int, *,

@@ -27,24 +27,34 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   the rest. A state extrapolated past a physical bound is projected back (active Li
   below zero: the cell became anode-limited during the step, the shortfall never
   returned to the cathode).
+* Per design, an accumulating state that relaxes within a cycle is classified as
+  relaxing: dead Li revived at a first-order rate k keeps exp(-k t_cycle) of itself over
+  a cycle (`RepresentativeCycler.retention_per_cycle`, from the first cycle's duration);
+  below `twin.cycle_skipping.RELAXING_RETENTION` its increment holds -(1 - r) x state,
+  the map is stiff for the predictor, and its end-of-cycle value is extrapolated like
+  the cathode's Li. Without revival (r = 1) nothing changes.
+* A cell whose capacity trend reaches the end-of-life threshold within
+  `SHORT_LIFE_CYCLES` cycles is simulated cycle by cycle.
 * Error control, per step: (a) the local error of the accumulating states, the
   difference between predictor and corrector, against `tolerance` (fraction of the
-  cathode capacity for Li, of the area range, of the initial electrolyte mass);
+  cathode capacity for Li, of the area range, of the electrolyte mass left);
   (b) how far the new cycle and the skipped cycles lie from what the step assumed
   and from the straight line through the simulated cycles around them (active and
   cathode Li, capacities, wetting) against `interpolation_tolerance`. A step that
   fails is rejected and retried shorter; the next step grows with error^(-1/3).
 * Events: steps land on the last cycle before the knee (active Li running out) and
   on the last cycle above the end-of-life threshold (predicted from the cathode's
-  Li past the knee, from the capacity trend otherwise); then single cycles are
-  simulated, each from the exact end state of the one before, until the first one
+  Li past the knee, from the capacity trend otherwise; the longest such step is found
+  by bisection); then single cycles are simulated, each from the end state of the
+  one before, until the first one
   below eol x the first capacity. The end-of-life cycle and the cycle before it are
   always simulated. A step that still lands below the threshold is rejected.
 * Check-up cycles are always simulated (their own slow-cycle simulation), from the
   exact end state of the simulated cycle before them; no step jumps over one.
 
 Every cycle is reported: skipped cycles are linear interpolations between simulated
-cycles (`simulated` False). Thickness and swelling are measured against the true cell
+cycles (`simulated` False), except that a skipped cycle's charge is the discharge
+before it and its cell Coulombic efficiency Q_n / charge_n, as in simulated cycles. Thickness and swelling are measured against the true cell
 start (the model's own "initial" would be the start of the representative cycle).
 
 The integrator itself lives in `twin.cycle_skipping` (no PyBaMM); this module is the
@@ -151,6 +161,10 @@ class RepresentativeCycler(CellSimulator):
             * self.cathode_m3_per_m2
         )
         self.maximum_area_factor = self._number(true_values, P.maximum_area_factor)
+        try:
+            self.dead_li_revival_rate_per_s = self._number(true_values, P.dead_li_revival_rate)
+        except KeyError:  # a parameter set without revival
+            self.dead_li_revival_rate_per_s = 0.0
         # Set by the first cycle from the true start: thickness/swelling reference.
         self.initial_anode_thickness_m: float | None = None
         self.initial_stack_thickness_m: float | None = None
@@ -238,7 +252,14 @@ class RepresentativeCycler(CellSimulator):
         end_state = np.array([end[name] for name in STATE_NAMES])
         row = self._row(state, end)
         row["checkup"] = checkup
-        return CycleResult(row, end_state)
+        return CycleResult(row, end_state, float(solution.t[-1] - solution.t[0]))
+
+    def retention_per_cycle(self, first: CycleResult) -> dict[int, float]:
+        """Fraction of the dead Li at the start of a cycle still dead at its end by
+        revival alone, exp(-k_revive t_cycle) (the integrator treats dead Li as relaxing
+        when it is small; see `twin.cycle_skipping.classify_states`)."""
+        duration_s = first.duration_s if math.isfinite(first.duration_s) else 0.0
+        return {DEAD: math.exp(-max(self.dead_li_revival_rate_per_s, 0.0) * duration_s)}
 
     def _row(self, start: np.ndarray, end: Mapping[str, float]) -> dict[str, Any]:
         """The per-cycle summary row (twin.cycle_rows) of a cycle from `start` to `end`."""
