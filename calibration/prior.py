@@ -150,6 +150,14 @@ class PopulationPrior:
             "recipe": self.recipe, "recipe_hash": self.recipe_hash, "fit_cycles": self.fit_cycles,
         }
 
+    def content_hash(self) -> str:
+        """sha256 (hex) of the prior's content (its JSON document, canonical), not its
+        file name: a study fitted with one prior is not resumed with another."""
+        import hashlib
+
+        text = json.dumps(self.to_dict(), sort_keys=True, allow_nan=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def save(self, path: str | Path) -> Path:
         from twin.files import write_atomic
 
