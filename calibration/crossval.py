@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from twin.calibration.baselines import fit_baselines
-from twin.calibration.fleet_prior import FleetKernelPrior, learn_fleet_prior
+from twin.calibration.fleet_prior import AFFINITY, FleetKernelPrior, learn_fleet_prior
 from twin.calibration.library import SimulationLibrary
 from twin.calibration.posterior import (
     effective_size, mixture_cdf, mixture_quantiles, posterior_weights, predictive_sd, profiled_sse,
@@ -277,12 +277,14 @@ class Variant:
     covariates: tuple[str, ...] = ()
     kind: str = "gaussian"
     fleet_grid: tuple[tuple[float, float], ...] = ()
+    fleet_affinity: float = AFFINITY
 
 
 # (kernel width [latent units], likelihood scale): tuned per fold on training cells.
 FLEET_GRID = tuple((h, s) for h in (0.3, 0.6) for s in (0.1, 0.2, 0.5))
 
 VARIANTS = (Variant("twin-fleet", True, kind="fleet", fleet_grid=FLEET_GRID),
+            Variant("twin-fleet-no-covariates", True, kind="fleet", fleet_grid=FLEET_GRID, fleet_affinity=0.0),
             Variant("twin", True), Variant("twin-no-prior", False),
             Variant("twin-prior-covariates", True, ("log10_electrolyte_uL", "salt_conc_M", "lifsi_only")))
 HEADLINE_VARIANT = "twin-fleet"
@@ -293,17 +295,17 @@ FleetLearner = Callable[..., FleetKernelPrior]
 
 def fleet_prior_from_fits(fits: Sequence[FleetFit], library: SimulationLibrary, log: Sequence[bool],
                           metas: Mapping[str, Mapping[str, Any]], bandwidth: float, likelihood_scale: float,
-                          discrepancy_per_cycle: float = 0.0,
-                          learn: FleetLearner = learn_fleet_prior) -> FleetKernelPrior:
+                          discrepancy_per_cycle: float = 0.0, learn: FleetLearner = learn_fleet_prior,
+                          affinity: float = AFFINITY) -> FleetKernelPrior:
     """A fleet prior learned from exactly these fits and their cells' metadata."""
     ids = [f.cell_id for f in fits]
     return learn(np.vstack([f.values for f in fits]), ids, [metas.get(i, {}) for i in ids], library.names, log,
-                 pooled_noise(fits), bandwidth, likelihood_scale, discrepancy_per_cycle)
+                 pooled_noise(fits), bandwidth, likelihood_scale, discrepancy_per_cycle, affinity)
 
 
 def tune_fleet(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit], fit_cycles: int,
                formation_cycles: int, log: Sequence[bool], grid: Sequence[tuple[float, float]],
-               learn: FleetLearner = learn_fleet_prior) -> tuple[float, float]:
+               learn: FleetLearner = learn_fleet_prior, affinity: float = AFFINITY) -> tuple[float, float]:
     """The (kernel width, likelihood scale) of `grid` whose inner leave-one-out P50
     has the lowest mean MAE on the unseen cycles of `cells` (the training cells of a
     fold; each inner forecast's prior is learned without its cell)."""
@@ -318,7 +320,8 @@ def tune_fleet(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[
         inside = cycles <= library.horizon
         cycles, capacity = cycles[inside], capacity[inside]
         for g, (bandwidth, scale) in enumerate(grid):
-            prior = fleet_prior_from_fits(others, library, log, metas, bandwidth, scale, learn=learn)
+            prior = fleet_prior_from_fits(others, library, log, metas, bandwidth, scale, learn=learn,
+                                          affinity=affinity)
             weights, fitted_scale, last = _mixture(library, cell, fit_cycles, formation_cycles, prior, noise)
             means = fitted_scale[:, None] * library.at(cycles)
             p50 = mixture_quantiles(means, weights, predictive_sd(cycles, last, noise, 0.0), (0.5,))[0]
@@ -346,13 +349,15 @@ def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapp
         settings: dict[str, Any] = {}
         if variant.kind == "fleet":
             bandwidth, scale = tune_fleet(library, training, fits, fit_cycles, formation_cycles, log,
-                                          variant.fleet_grid, learn_fleet)
+                                          variant.fleet_grid, learn_fleet, variant.fleet_affinity)
 
             def builder(others: Sequence[FleetFit]) -> FleetKernelPrior:
-                return fleet_prior_from_fits(others, library, log, metas, bandwidth, scale, learn=learn_fleet)
+                return fleet_prior_from_fits(others, library, log, metas, bandwidth, scale, learn=learn_fleet,
+                                             affinity=variant.fleet_affinity)
 
             k = tune_discrepancy(library, training, fits, fit_cycles, formation_cycles, log, True, builder=builder)
-            prior = fleet_prior_from_fits(training_fits, library, log, metas, bandwidth, scale, k, learn_fleet)
+            prior = fleet_prior_from_fits(training_fits, library, log, metas, bandwidth, scale, k, learn_fleet,
+                                          variant.fleet_affinity)
             if test.cell_id in prior.cells:
                 raise AssertionError(f"cell {test.cell_id} leaked into its own prior")
             settings = {"bandwidth": bandwidth, "likelihood_scale": scale}

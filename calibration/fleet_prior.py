@@ -109,9 +109,11 @@ class FleetKernelPrior:
 
 def learn_fleet_prior(values: np.ndarray, cells: Sequence[str], metas: Sequence[Mapping[str, Any]],
                       names: Sequence[str], log: Sequence[bool], noise_sd: float, bandwidth: float = 0.3,
-                      likelihood_scale: float = 1.0, discrepancy_per_cycle: float = 0.0) -> FleetKernelPrior:
+                      likelihood_scale: float = 1.0, discrepancy_per_cycle: float = 0.0,
+                      affinity: float = AFFINITY) -> FleetKernelPrior:
     """A fleet prior from one fitted parameter set per cell (rows of `values`, in
-    ``names`` order) and each cell's metadata (its electrolyte)."""
+    ``names`` order) and each cell's metadata (its electrolyte); ``affinity`` 0: the
+    electrolyte is ignored (every training cell weighs the same)."""
     values = np.atleast_2d(np.asarray(values, dtype=float))
     if values.shape[0] < 3:
         raise PriorError(f"a population prior needs fits of at least 3 cells (got {values.shape[0]})")
@@ -123,7 +125,7 @@ def learn_fleet_prior(values: np.ndarray, cells: Sequence[str], metas: Sequence[
             latent[:, j] = np.log10(values[:, j])
     return FleetKernelPrior(list(names), [bool(g) for g in log], latent, [str(c) for c in cells],
                             [group_of(m) for m in metas], float(noise_sd), float(bandwidth),
-                            float(likelihood_scale), float(discrepancy_per_cycle))
+                            float(likelihood_scale), float(discrepancy_per_cycle), float(affinity))
 
 
 __all__ = ["AFFINITY", "FleetKernelPrior", "GROUP_KEYS", "group_of", "learn_fleet_prior"]
