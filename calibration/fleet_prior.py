@@ -29,8 +29,10 @@ fleet's noise ``noise_sd`` and growth ``discrepancy_per_cycle``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,8 @@ from scipy.special import logsumexp
 
 from twin.calibration.prior import PriorError
 
+FLEET_FORMAT = "twin-fleet-prior"
+FLEET_VERSION = 1
 AFFINITY = 10.0
 # What of a cell's metadata makes two electrolytes "the same" for the back-off.
 GROUP_KEYS = ("salt_conc_M", "solvent_smiles")
@@ -68,6 +72,10 @@ class FleetKernelPrior:
     discrepancy_per_cycle: float = 0.0
     affinity: float = AFFINITY
     covariates: list[str] = field(default_factory=list)  # none: the groups play that role
+    recipe: str = ""
+    recipe_hash: str = ""
+    fit_cycles: str = "all"
+    source: str = ""
 
     def __post_init__(self) -> None:
         self.points = np.atleast_2d(np.asarray(self.points, dtype=float))
@@ -102,9 +110,91 @@ class FleetKernelPrior:
         d2 = np.sum((z[:, None, :] - self.points[None, :, :]) ** 2, axis=2) / self.bandwidth ** 2
         return logsumexp(-0.5 * d2 + np.log(self.cell_weights(meta))[None, :], axis=1)
 
-    def mahalanobis2(self, values: np.ndarray, meta: Mapping[str, Any]) -> np.ndarray:
-        """-2 log density: the term calibration.posterior adds to SSE / sigma^2."""
-        return -2.0 * self.log_density(values, meta)
+    def mahalanobis2(self, values: np.ndarray, meta: Mapping[str, Any] | None) -> np.ndarray:
+        """-2 log density relative to its highest value at a fleet fit (>= 0, 0 at the
+        most likely fleet member): the term calibration.posterior adds to SSE / sigma^2
+        and calibration.objective to the MAP loss, as a Gaussian prior's d^2."""
+        meta = meta or {}
+        peak = float(np.max(self.log_density(self.values_of_points(), meta)))
+        return np.maximum(2.0 * (peak - self.log_density(values, meta)), 0.0)
+
+    @property
+    def likelihood_sd(self) -> float:
+        """The noise sd of the likelihood [normalized capacity]: noise_sd x likelihood_scale."""
+        return self.noise_sd * self.likelihood_scale
+
+    def values_of_points(self) -> np.ndarray:
+        out = self.points.copy()
+        for j, is_log in enumerate(self.log):
+            if is_log:
+                out[:, j] = 10.0 ** out[:, j]
+        return out
+
+    def starting_points(self, meta: Mapping[str, Any], count: int = 8) -> list[dict[str, float]]:
+        """The fleet fits of the `count` cells that weigh most for a cell with this
+        metadata (its electrolyte's cells first), as parameter dictionaries: where a
+        search (optuna, calibration.study) starts, so the MAP fit and the posterior
+        members are found among the shapes the fleet has shown."""
+        order = np.argsort(-self.cell_weights(meta), kind="stable")[:count]
+        values = self.values_of_points()
+        return [dict(zip(self.names, map(float, values[i]), strict=True)) for i in order]
+
+    def values_from(self, params: Mapping[str, Any]) -> np.ndarray:
+        """A parameter dictionary -> one row in ``names`` order."""
+        return np.array([[float(params[name]) for name in self.names]])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FLEET_FORMAT, "version": FLEET_VERSION,
+            "parameters": [{"name": n, "log": bool(g)} for n, g in zip(self.names, self.log, strict=True)],
+            "points": self.points.tolist(), "cells": list(self.cells),
+            "groups": [dict(zip(GROUP_KEYS, g, strict=True)) for g in self.groups],
+            "noise_sd": float(self.noise_sd), "bandwidth": float(self.bandwidth),
+            "likelihood_scale": float(self.likelihood_scale),
+            "discrepancy_per_cycle": float(self.discrepancy_per_cycle), "affinity": float(self.affinity),
+            "recipe": self.recipe, "recipe_hash": self.recipe_hash, "fit_cycles": self.fit_cycles,
+        }
+
+    def content_hash(self) -> str:
+        """sha256 (hex) of the prior's content (not its file name)."""
+        import hashlib
+
+        text = json.dumps(self.to_dict(), sort_keys=True, allow_nan=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def save(self, path: str | Path) -> Path:
+        from twin.files import write_atomic
+
+        return write_atomic(path, json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
+
+    def summary(self) -> dict[str, Any]:
+        """What a calibration's JSON records of the prior it used."""
+        return {"source": self.source, "kind": "fleet", "cells": len(self.cells), "noise_sd": self.noise_sd,
+                "likelihood_scale": self.likelihood_scale, "bandwidth": self.bandwidth,
+                "discrepancy_per_cycle": self.discrepancy_per_cycle, "covariates": list(GROUP_KEYS),
+                "recipe": self.recipe}
+
+
+def fleet_prior_from_dict(document: Mapping[str, Any], where: str = "prior") -> FleetKernelPrior:
+    """Check and build a fleet prior from its JSON document; PriorError names the problem."""
+    if document.get("version") != FLEET_VERSION:
+        raise PriorError(f"{where}: fleet prior format version {document.get('version')!r} is not {FLEET_VERSION}")
+    try:
+        parameters = document["parameters"]
+        return FleetKernelPrior(
+            names=[str(p["name"]) for p in parameters], log=[bool(p["log"]) for p in parameters],
+            points=document["points"], cells=[str(c) for c in document["cells"]],
+            groups=[tuple(g.get(k) for k in GROUP_KEYS) for g in document["groups"]],
+            noise_sd=float(document["noise_sd"]), bandwidth=float(document["bandwidth"]),
+            likelihood_scale=float(document["likelihood_scale"]),
+            discrepancy_per_cycle=float(document.get("discrepancy_per_cycle", 0.0)),
+            affinity=float(document.get("affinity", AFFINITY)), recipe=str(document.get("recipe", "")),
+            recipe_hash=str(document.get("recipe_hash", "")), fit_cycles=str(document.get("fit_cycles", "all")),
+        )
+    except PriorError as err:
+        raise PriorError(f"{where}: {str(err).removeprefix('fleet prior: ')}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise PriorError(f"{where}: malformed fleet prior ({type(err).__name__}: {err})") from None
 
 
 def learn_fleet_prior(values: np.ndarray, cells: Sequence[str], metas: Sequence[Mapping[str, Any]],
@@ -128,4 +218,5 @@ def learn_fleet_prior(values: np.ndarray, cells: Sequence[str], metas: Sequence[
                             float(likelihood_scale), float(discrepancy_per_cycle), float(affinity))
 
 
-__all__ = ["AFFINITY", "FleetKernelPrior", "GROUP_KEYS", "group_of", "learn_fleet_prior"]
+__all__ = ["AFFINITY", "FLEET_FORMAT", "FleetKernelPrior", "GROUP_KEYS", "fleet_prior_from_dict", "group_of",
+           "learn_fleet_prior"]

@@ -382,7 +382,7 @@ def forecast_from_trials(model: TwinModel, trials: Sequence[optuna.trial.FrozenT
     settings = model.recipe.fit
     if prior is not None:
         members = posterior_members(trials, 2 * settings.ensemble_size, penalty,
-                                    fit_points or len(fitted.cycles), prior.noise_sd)
+                                    fit_points or len(fitted.cycles), prior.likelihood_sd)
     else:
         members = select_members(trials, settings.ensemble_size, settings.ensemble_loss_ratio, penalty)
     if not members:

@@ -135,6 +135,11 @@ class PopulationPrior:
         """A parameter dictionary -> one row in ``names`` order (KeyError names a missing one)."""
         return np.array([[float(params[name]) for name in self.names]])
 
+    @property
+    def likelihood_sd(self) -> float:
+        """The noise sd of the likelihood [normalized capacity] (the fleet's noise)."""
+        return self.noise_sd
+
     def sd_latent(self) -> np.ndarray:
         return np.sqrt(np.diag(self.covariance))
 
@@ -201,6 +206,12 @@ def load_prior(path: str | Path) -> PopulationPrior:
         raise PriorError(f"prior file not found: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise PriorError(f"prior file {path.name} is not JSON: {err}") from None
+    if isinstance(document, dict) and document.get("format") == "twin-fleet-prior":
+        from twin.calibration.fleet_prior import fleet_prior_from_dict
+
+        fleet = fleet_prior_from_dict(document, where=f"prior file {path.name}")
+        fleet.source = path.name
+        return fleet  # type: ignore[return-value]  # the same interface (calibration.fleet_prior)
     prior = prior_from_dict(document, where=f"prior file {path.name}")
     prior.source = path.name
     return prior
@@ -271,8 +282,11 @@ __all__ = ["KNOWN_COVARIATES", "PopulationPrior", "PriorError", "covariates_from
            "load_prior", "prior_from_dict"]
 
 
-def prior_covariates(prior: PopulationPrior | None, meta: Mapping[str, Any]) -> np.ndarray | None:
-    """The covariates a conditioned prior needs, from a cell's metadata (None otherwise)."""
+def prior_covariates(prior: PopulationPrior | None, meta: Mapping[str, Any]) -> Any:
+    """The covariates a conditioned prior needs, from a cell's metadata (None otherwise);
+    a fleet prior (calibration.fleet_prior) takes the metadata itself."""
+    if prior is not None and hasattr(prior, "cell_weights"):
+        return dict(meta)
     if prior is None or not prior.covariates:
         return None
     return covariates_from_meta(meta, prior.covariates)
@@ -282,6 +296,8 @@ def prior_summary(prior: PopulationPrior | None) -> dict[str, Any] | None:
     """What a calibration's JSON records of the prior it used (None: no prior)."""
     if prior is None:
         return None
+    if hasattr(prior, "summary"):
+        return prior.summary()
     return {"source": prior.source, "cells": len(prior.cells), "noise_sd": prior.noise_sd,
             "discrepancy_per_cycle": prior.discrepancy_per_cycle, "covariates": list(prior.covariates),
             "recipe": prior.recipe, "parameters": {n: {"mean_latent": float(m), "sd_latent": float(s),

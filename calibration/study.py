@@ -316,8 +316,10 @@ def existing_trials(settings: StudySettings, study_name: str, identity: Mapping[
     return {t.number for t in study.get_trials(deepcopy=False)}
 
 
-def enqueue_starts(study: optuna.Study, space: SearchSpace, warm_start: Mapping[str, Any] | None) -> None:
-    """A new study starts from the baseline twin; a warm start from a previous fit."""
+def enqueue_starts(study: optuna.Study, space: SearchSpace, warm_start: Mapping[str, Any] | None,
+                   prior_starts: Sequence[Mapping[str, Any]] = ()) -> None:
+    """A new study starts from the baseline twin (and a fleet prior's fits of the
+    cell's closest electrolytes); a warm start from a previous fit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if warm_start:
@@ -325,6 +327,8 @@ def enqueue_starts(study: optuna.Study, space: SearchSpace, warm_start: Mapping[
             if values:
                 study.enqueue_trial(values, skip_if_exists=True)
         if not study.get_trials(deepcopy=False):
+            for start in prior_starts:
+                study.enqueue_trial(space.clip(start), skip_if_exists=True)
             study.enqueue_trial(space.defaults(), skip_if_exists=True)
 
 
@@ -445,7 +449,8 @@ def run_study(spec: ObjectiveSpec, settings: StudySettings, study_name: str,
     study = open_study(settings, study_name, recipe.space, recipe)
     if identity is not None:
         check_study_identity(study, identity)
-    enqueue_starts(study, recipe.space, settings.warm_start)
+    starts = spec.prior.starting_points(spec.covariates or {}) if hasattr(spec.prior, "starting_points") else ()
+    enqueue_starts(study, recipe.space, settings.warm_start, starts)
     if settings.n_jobs == 1:
         _optimize(study, spec, target, settings.timeout_s, callbacks, settings.sampler or recipe.fit.sampler,
                   settings.seed)

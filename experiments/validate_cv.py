@@ -279,13 +279,13 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [
             "", f"## Spot check: the `twin calibrate` path on {len(spots)} cells (fit window {HEADLINE_WINDOW})", "",
             f"The cross-validation scores the library posterior. Users run `twin calibrate` (optuna MAP with the "
-            f"prior, {spots[0]['trials']} trials, posterior-weighted simulated members): here with each cell's fold "
-            "prior, learned without it.", "",
+            f"prior, {spots[0]['trials']} trials started from the fleet fits of the cell's closest electrolytes, "
+            "posterior-weighted simulated members): here with each cell's fold fleet prior, learned without it.", "",
             "| cell | MAE calibrate | MAE library (CV) | MAE geometric | coverage calibrate | coverage library "
             "(CV) | band ends / last measured | unidentified | time [s] |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
-        cv_rows = {r["cell_id"]: r for r in report["cells"][str(HEADLINE_WINDOW)]["twin"]}
+        cv_rows = {r["cell_id"]: r for r in report["cells"][str(HEADLINE_WINDOW)][HEADLINE]}
         for sp in spots:
             cv = cv_rows[sp["cell_id"]]
             lines.append(f"| {sp['cell_id']} | {sp['mae_calibrate']:.4f} | {sp['mae_library']:.4f} | "
@@ -404,7 +404,7 @@ def spot_check(path: Path, cells: list[Any], fits: dict[str, Any], library: Any,
     library posterior of the cross-validation does?"""
     import numpy as np
 
-    from twin.calibration.crossval import prior_from_fits
+    from twin.calibration.crossval import fleet_prior_from_fits
     from twin.calibration.data import read_anode_free_table
     from twin.calibration.study import StudySettings, calibrate, quiet_optuna_logs
 
@@ -415,7 +415,9 @@ def spot_check(path: Path, cells: list[Any], fits: dict[str, Any], library: Any,
     for row in chosen:
         cell_id = row["cell_id"]
         training = [fits[c.cell_id] for c in cells if c.cell_id != cell_id]
-        prior = prior_from_fits(training, library, log, discrepancy_per_cycle=row["discrepancy_per_cycle"])
+        metas = {c.cell_id: c.meta for c in cells if c.cell_id != cell_id}
+        prior = fleet_prior_from_fits(training, library, log, metas, row["fleet"]["bandwidth"],
+                                      row["fleet"]["likelihood_scale"], row["discrepancy_per_cycle"])
         assert cell_id not in prior.cells
         data = read_anode_free_table(path, cell_id)
         last = int(data.cycle_numbers.max())
@@ -499,15 +501,19 @@ def full_life_mae(library: Any, cell: Any, fit: Any, fit_cycles: int) -> float:
 
 
 def learn_shipped_prior(library: Any, cells: list[Any], recipe: Any, formation: int) -> Any:
-    """The prior from every cell's full-life fit; its band growth tuned by leave-one-out
-    over all cells at the headline window."""
-    from twin.calibration.crossval import fleet_fit, prior_from_fits, tune_discrepancy
+    """The fleet prior (calibration.fleet_prior) from every cell's full-life fit; its
+    kernel width, likelihood scale and band growth tuned by leave-one-out over all
+    cells at the headline window, as each fold of the cross-validation does."""
+    from twin.calibration.crossval import FLEET_GRID, fleet_fit, fleet_prior_from_fits, tune_discrepancy, tune_fleet
     from twin.calibration.library import recipe_hash
 
     log = [p.log for p in recipe.space.parameters]
     fits = {c.cell_id: fleet_fit(library, c, formation) for c in cells}
-    k = tune_discrepancy(library, cells, fits, HEADLINE_WINDOW, formation, log, True)
-    prior = prior_from_fits(list(fits.values()), library, log, discrepancy_per_cycle=k)
+    metas = {c.cell_id: c.meta for c in cells}
+    bandwidth, scale = tune_fleet(library, cells, fits, HEADLINE_WINDOW, formation, log, FLEET_GRID)
+    k = tune_discrepancy(library, cells, fits, HEADLINE_WINDOW, formation, log, True,
+                         builder=lambda others: fleet_prior_from_fits(others, library, log, metas, bandwidth, scale))
+    prior = fleet_prior_from_fits(list(fits.values()), library, log, metas, bandwidth, scale, k)
     prior.recipe, prior.recipe_hash, prior.fit_cycles = recipe.name, recipe_hash(recipe), "all"
     return prior
 
@@ -593,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{t['best_baseline']} {t['mean_mae_best_baseline']:.4f}, coverage {t['coverage_pooled']:.0%} "
                   f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     compilation = compilation_check(path.parent.parent, cells, HEADLINE_WINDOW, formation)
-    spots = spot_check(path, cells, fits, library, recipe, report_cells[str(HEADLINE_WINDOW)]["twin"],
+    spots = spot_check(path, cells, fits, library, recipe, report_cells[str(HEADLINE_WINDOW)][HEADLINE],
                        args.spot_check, args.spot_check_trials, args.seed)
     report = {
         "generated": time.strftime("%Y-%m-%d"),
