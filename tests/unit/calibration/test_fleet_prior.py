@@ -92,3 +92,30 @@ def test_a_fleet_prior_needs_three_distinct_cells():
         learn_fleet_prior(np.ones((2, 2)), ["a", "b"], [{}, {}], ["x", "y"], LOG, 0.01)
     with pytest.raises(PriorError, match="a cell appears twice"):
         learn_fleet_prior(np.ones((3, 2)), ["a", "a", "b"], [{}, {}, {}], ["x", "y"], LOG, 0.01)
+
+
+def test_a_saved_fleet_prior_loads_back_identically_and_starts_at_its_electrolyte_s_cells(tmp_path, library):
+    from twin.calibration.prior import load_prior
+
+    cells = fleet_by_concentration(3)
+    fits = [fleet_fit(library, c, 1) for c in cells]
+    prior = learn_fleet_prior(np.vstack([f.values for f in fits]), [f.cell_id for f in fits],
+                              [c.meta for c in cells], library.names, LOG, 0.003, bandwidth=0.2,
+                              likelihood_scale=0.5, discrepancy_per_cycle=1e-4)
+    loaded = load_prior(prior.save(tmp_path / "fleet.prior.json"))
+    meta = {"salt_conc_M": 2.0, "solvent_smiles": "COCCOC"}
+    assert loaded.source == "fleet.prior.json" and loaded.content_hash() == prior.content_hash()
+    assert np.allclose(loaded.mahalanobis2(library.values, meta), prior.mahalanobis2(library.values, meta))
+    assert loaded.mahalanobis2(library.values, meta).min() >= 0.0
+    assert loaded.likelihood_sd == pytest.approx(0.0015)
+    starts = loaded.starting_points(meta, count=3)
+    assert [s["c"] for s in starts] == pytest.approx([f.values[1] for f in fits[3:]])  # the 2 M cells first
+
+
+def test_a_malformed_fleet_prior_file_is_named(tmp_path):
+    from twin.calibration.prior import load_prior
+
+    path = tmp_path / "bad.json"
+    path.write_text('{"format": "twin-fleet-prior", "version": 1, "parameters": []}')
+    with pytest.raises(PriorError, match=r"prior file bad.json: malformed fleet prior \(KeyError: 'points'\)"):
+        load_prior(path)
