@@ -381,8 +381,10 @@ def forecast_from_trials(model: TwinModel, trials: Sequence[optuna.trial.FrozenT
     last fitted cycle."""
     settings = model.recipe.fit
     if prior is not None:
+        # weighted with the fleet's noise, as the band: a fleet prior's smaller likelihood
+        # sd (its likelihood scale) would leave one member of a few dozen trials
         members = posterior_members(trials, 2 * settings.ensemble_size, penalty,
-                                    fit_points or len(fitted.cycles), prior.likelihood_sd)
+                                    fit_points or len(fitted.cycles), prior.noise_sd)
     else:
         members = select_members(trials, settings.ensemble_size, settings.ensemble_loss_ratio, penalty)
     if not members:

@@ -109,8 +109,8 @@ def reading(report: dict[str, Any]) -> list[str]:
     for w in report["settings"]["fit_windows"]:
         t = summary[str(w)]
         change = t["twin"]["mean_mae_twin"] - t["twin-no-prior"]["mean_mae_twin"]
-        out.append(f"* Fit window {w}: the prior changes the twin's mean MAE by {change:+.4f} "
-                   f"({'better' if change < 0 else 'worse'} than without it); the twin is "
+        out.append(f"* Fit window {w}: the Gaussian prior (`twin`, calibration.prior) changes the twin's mean MAE by "
+                   f"{change:+.4f} ({'better' if change < 0 else 'worse'} than without it); that twin is "
                    f"{t['twin']['ratio_to_best_baseline']:.2f} x the best baseline "
                    f"(`{t['twin']['best_baseline']}`), coverage {t['twin']['coverage_pooled']:.0%}.")
     for w in report["settings"]["fit_windows"]:
