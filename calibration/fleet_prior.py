@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from twin.calibration.prior import PriorError
+from twin.calibration.prior_errors import PriorError
 
 FLEET_FORMAT = "twin-fleet-prior"
 FLEET_VERSION = 1

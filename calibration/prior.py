@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from twin.errors import TwinInputError
+from twin.calibration.prior_errors import PriorError
 
 PRIOR_FORMAT = "twin-population-prior"
 PRIOR_VERSION = 1
@@ -46,8 +46,6 @@ LIFSI = "O=S(=O)(F)[N-]S(=O)(=O)F.[Li+]"
 KNOWN_COVARIATES = ("log10_electrolyte_uL", "salt_conc_M", "lifsi_only")
 
 
-class PriorError(TwinInputError):
-    """A prior file or fleet that cannot be used (the message names the problem)."""
 
 
 def covariates_from_meta(meta: Mapping[str, Any], names: Sequence[str]) -> np.ndarray:
