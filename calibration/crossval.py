@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from twin.calibration.baselines import fit_baselines
+from twin.calibration.fleet_prior import AFFINITY, FleetKernelPrior, learn_fleet_prior
 from twin.calibration.library import SimulationLibrary
 from twin.calibration.posterior import (
     effective_size, mixture_cdf, mixture_quantiles, posterior_weights, predictive_sd, profiled_sse,
@@ -139,19 +140,26 @@ class CellForecast:
         return self.p10[index], self.p50[index], self.p90[index]
 
 
+AnyPrior = PopulationPrior | FleetKernelPrior
+
+
 def _mixture(library: SimulationLibrary, cell: Cell, fit_cycles: int, formation_cycles: int,
-             prior: PopulationPrior | None, noise_sd: float) -> tuple[np.ndarray, np.ndarray, int]:
+             prior: AnyPrior | None, noise_sd: float) -> tuple[np.ndarray, np.ndarray, int]:
     cycles, capacity = cell.fitted(fit_cycles, formation_cycles)
     scale, sse = profiled_sse(library.at(cycles), capacity)
     d2 = None
-    if prior is not None:
+    likelihood_sd = noise_sd
+    if isinstance(prior, FleetKernelPrior):
+        d2 = prior.mahalanobis2(library.values, cell.meta)
+        likelihood_sd = noise_sd * prior.likelihood_scale
+    elif prior is not None:
         covariates = covariates_from_meta(cell.meta, prior.covariates) if prior.covariates else None
         d2 = prior.mahalanobis2(library.values, covariates)
-    return posterior_weights(sse, noise_sd, d2), scale, int(cycles.max())
+    return posterior_weights(sse, likelihood_sd, d2), scale, int(cycles.max())
 
 
 def forecast_cell(library: SimulationLibrary, cell: Cell, fit_cycles: int, formation_cycles: int,
-                  prior: PopulationPrior | None, noise_sd: float, discrepancy_per_cycle: float) -> CellForecast:
+                  prior: AnyPrior | None, noise_sd: float, discrepancy_per_cycle: float) -> CellForecast:
     """Posterior-weighted mixture forecast of `cell` from its cycles <= fit_cycles."""
     weights, scale, last = _mixture(library, cell, fit_cycles, formation_cycles, prior, noise_sd)
     cycles = np.arange(1, library.horizon + 1)
@@ -162,7 +170,7 @@ def forecast_cell(library: SimulationLibrary, cell: Cell, fit_cycles: int, forma
 
 
 def coverage_of(library: SimulationLibrary, cell: Cell, fit_cycles: int, formation_cycles: int,
-                prior: PopulationPrior | None, noise_sd: float, grid: Sequence[float]) -> np.ndarray:
+                prior: AnyPrior | None, noise_sd: float, grid: Sequence[float]) -> np.ndarray:
     """For each discrepancy value of `grid`: whether each unseen point of `cell` lies
     within the P10-P90 band (len(grid) x unseen points, booleans)."""
     weights, scale, last = _mixture(library, cell, fit_cycles, formation_cycles, prior, noise_sd)
@@ -180,9 +188,11 @@ def coverage_of(library: SimulationLibrary, cell: Cell, fit_cycles: int, formati
 def tune_discrepancy(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit],
                      fit_cycles: int, formation_cycles: int, log: Sequence[bool], use_prior: bool,
                      covariate_names: Sequence[str] = (), learn: Learner = learn_prior,
-                     grid: Sequence[float] = DISCREPANCY_GRID) -> float:
+                     grid: Sequence[float] = DISCREPANCY_GRID,
+                     builder: Callable[[Sequence[FleetFit]], AnyPrior] | None = None) -> float:
     """Smallest k of `grid` whose inner leave-one-out P10-P90 coverage over `cells`
-    (all training cells of a fold) reaches TARGET_COVERAGE (else the largest k)."""
+    (all training cells of a fold) reaches TARGET_COVERAGE (else the largest k).
+    `builder` (the fits of the other cells -> a prior) replaces the Gaussian prior."""
     hits = []
     metas = {c.cell_id: c.meta for c in cells}
     for cell in cells:
@@ -190,7 +200,10 @@ def tune_discrepancy(library: SimulationLibrary, cells: Sequence[Cell], fits: Ma
             continue
         others = [fits[c.cell_id] for c in cells if c.cell_id != cell.cell_id]
         noise = pooled_noise(others)
-        prior = prior_from_fits(others, library, log, covariate_names, metas, learn) if use_prior else None
+        if builder is not None:
+            prior = builder(others)
+        else:
+            prior = prior_from_fits(others, library, log, covariate_names, metas, learn) if use_prior else None
         hits.append(coverage_of(library, cell, fit_cycles, formation_cycles, prior, noise, grid))
     if not hits:
         return float(grid[-1])
@@ -255,20 +268,72 @@ def score_cell(cell: Cell, forecast: CellForecast, fit_cycles: int, formation_cy
 
 @dataclass(frozen=True)
 class Variant:
-    """A twin method: with or without a prior, with or without covariates."""
+    """A twin method: with or without a prior, with or without covariates; ``kind``
+    "gaussian" (calibration.prior) or "fleet" (calibration.fleet_prior, its kernel
+    width and likelihood scale tuned per fold over ``fleet_grid``)."""
 
     name: str
     use_prior: bool
     covariates: tuple[str, ...] = ()
+    kind: str = "gaussian"
+    fleet_grid: tuple[tuple[float, float], ...] = ()
+    fleet_affinity: float = AFFINITY
 
 
-VARIANTS = (Variant("twin", True), Variant("twin-no-prior", False),
+# (kernel width [latent units], likelihood scale): tuned per fold on training cells.
+FLEET_GRID = tuple((h, s) for h in (0.3, 0.6) for s in (0.1, 0.2, 0.5))
+
+VARIANTS = (Variant("twin-fleet", True, kind="fleet", fleet_grid=FLEET_GRID),
+            Variant("twin-fleet-no-covariates", True, kind="fleet", fleet_grid=FLEET_GRID, fleet_affinity=0.0),
+            Variant("twin", True), Variant("twin-no-prior", False),
             Variant("twin-prior-covariates", True, ("log10_electrolyte_uL", "salt_conc_M", "lifsi_only")))
+HEADLINE_VARIANT = "twin-fleet"
+
+
+FleetLearner = Callable[..., FleetKernelPrior]
+
+
+def fleet_prior_from_fits(fits: Sequence[FleetFit], library: SimulationLibrary, log: Sequence[bool],
+                          metas: Mapping[str, Mapping[str, Any]], bandwidth: float, likelihood_scale: float,
+                          discrepancy_per_cycle: float = 0.0, learn: FleetLearner = learn_fleet_prior,
+                          affinity: float = AFFINITY) -> FleetKernelPrior:
+    """A fleet prior learned from exactly these fits and their cells' metadata."""
+    ids = [f.cell_id for f in fits]
+    return learn(np.vstack([f.values for f in fits]), ids, [metas.get(i, {}) for i in ids], library.names, log,
+                 pooled_noise(fits), bandwidth, likelihood_scale, discrepancy_per_cycle, affinity)
+
+
+def tune_fleet(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit], fit_cycles: int,
+               formation_cycles: int, log: Sequence[bool], grid: Sequence[tuple[float, float]],
+               learn: FleetLearner = learn_fleet_prior, affinity: float = AFFINITY) -> tuple[float, float]:
+    """The (kernel width, likelihood scale) of `grid` whose inner leave-one-out P50
+    has the lowest mean MAE on the unseen cycles of `cells` (the training cells of a
+    fold; each inner forecast's prior is learned without its cell)."""
+    metas = {c.cell_id: c.meta for c in cells}
+    errors = np.zeros(len(grid))
+    for cell in cells:
+        if not cell.eligible(fit_cycles, formation_cycles):
+            continue
+        others = [fits[c.cell_id] for c in cells if c.cell_id != cell.cell_id]
+        noise = pooled_noise(others)
+        cycles, capacity = cell.unseen(fit_cycles)
+        inside = cycles <= library.horizon
+        cycles, capacity = cycles[inside], capacity[inside]
+        for g, (bandwidth, scale) in enumerate(grid):
+            prior = fleet_prior_from_fits(others, library, log, metas, bandwidth, scale, learn=learn,
+                                          affinity=affinity)
+            weights, fitted_scale, last = _mixture(library, cell, fit_cycles, formation_cycles, prior, noise)
+            means = fitted_scale[:, None] * library.at(cycles)
+            p50 = mixture_quantiles(means, weights, predictive_sd(cycles, last, noise, 0.0), (0.5,))[0]
+            errors[g] += float(np.mean(np.abs(p50 - capacity)))
+    best = grid[int(np.argmin(errors))]
+    return float(best[0]), float(best[1])
 
 
 def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit],
                    fit_cycles: int, formation_cycles: int, log: Sequence[bool], eol_fraction: float,
-                   variant: Variant, learn: Learner = learn_prior) -> list[dict[str, Any]]:
+                   variant: Variant, learn: Learner = learn_prior,
+                   learn_fleet: FleetLearner = learn_fleet_prior) -> list[dict[str, Any]]:
     """Leave-one-cell-out over the cells eligible at `fit_cycles`; the rows of score_cell
     plus the fold's learned settings. Training cells are every other cell of `cells`
     (eligible or not: a finished cell teaches the prior whatever its early points)."""
@@ -281,6 +346,28 @@ def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapp
         assert all(f.cell_id != test.cell_id for f in training_fits)
         metas = {c.cell_id: c.meta for c in training}
         noise = pooled_noise(training_fits)
+        settings: dict[str, Any] = {}
+        if variant.kind == "fleet":
+            bandwidth, scale = tune_fleet(library, training, fits, fit_cycles, formation_cycles, log,
+                                          variant.fleet_grid, learn_fleet, variant.fleet_affinity)
+
+            def builder(others: Sequence[FleetFit]) -> FleetKernelPrior:
+                return fleet_prior_from_fits(others, library, log, metas, bandwidth, scale, learn=learn_fleet,
+                                             affinity=variant.fleet_affinity)
+
+            k = tune_discrepancy(library, training, fits, fit_cycles, formation_cycles, log, True, builder=builder)
+            prior = fleet_prior_from_fits(training_fits, library, log, metas, bandwidth, scale, k, learn_fleet,
+                                          variant.fleet_affinity)
+            if test.cell_id in prior.cells:
+                raise AssertionError(f"cell {test.cell_id} leaked into its own prior")
+            settings = {"bandwidth": bandwidth, "likelihood_scale": scale}
+            forecast = forecast_cell(library, test, fit_cycles, formation_cycles, prior, noise, k)
+            row = score_cell(test, forecast, fit_cycles, formation_cycles, eol_fraction, library.horizon)
+            row.update({"noise_sd": noise, "discrepancy_per_cycle": k, "fleet": settings,
+                        "band": {"p10": forecast.p10.tolist(), "p50": forecast.p50.tolist(),
+                                 "p90": forecast.p90.tolist()}})
+            rows.append(row)
+            continue
         k = tune_discrepancy(library, training, fits, fit_cycles, formation_cycles, log, variant.use_prior,
                              variant.covariates, learn)
         prior = None
@@ -297,5 +384,6 @@ def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapp
     return rows
 
 
-__all__ = ["Cell", "CellForecast", "FleetFit", "VARIANTS", "Variant", "cross_validate", "fleet_fit",
-           "forecast_cell", "pooled_noise", "prior_from_fits", "score_cell", "tune_discrepancy"]
+__all__ = ["Cell", "CellForecast", "FLEET_GRID", "FleetFit", "HEADLINE_VARIANT", "VARIANTS", "Variant",
+           "cross_validate", "fleet_fit", "fleet_prior_from_fits", "forecast_cell", "pooled_noise",
+           "prior_from_fits", "score_cell", "tune_discrepancy", "tune_fleet"]

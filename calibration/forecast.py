@@ -225,19 +225,6 @@ def simulate_member(model: TwinModel, member: Member, horizon: int, eol_fraction
     return MemberCurve(member, cycles, member.capacity_scale * retention, life, used)
 
 
-def _quantiles(values: Sequence[int | None], weights: np.ndarray, cap: float) -> tuple[int | None, ...]:
-    """Weighted P10/P50/P90 of end-of-life cycles; a member that never reached end of
-    life counts as beyond `cap`, so a quantile landing there is None (not reached)."""
-    if not values:
-        return (None, None, None)
-    data = np.array([math.inf if v is None else float(v) for v in values])
-    out: list[int | None] = []
-    for q in QUANTILES:
-        value = weighted_quantile(data, weights, q)
-        out.append(None if not math.isfinite(value) or value > cap else int(value))
-    return tuple(out)
-
-
 def extend_curve(capacity: np.ndarray, length: int) -> np.ndarray:
     """`capacity` (per cycle from cycle 1) continued to `length` cycles.
 
@@ -279,8 +266,41 @@ def build_forecast(curves: Sequence[MemberCurve], eol_fraction: float, max_cycle
     else:
         p10, p50, p90 = (np.array([weighted_quantile(stack[:, j], weights, q) for j in range(length)])
                          for q in QUANTILES)
-    e10, e50, e90 = _quantiles([c.eol_cycle for c in curves], weights, max_cycles)
+    e10, e50, e90 = band_eol_quantiles(cycles, p10, p50, p90, eol_fraction, max_cycles)
+    if e90 is None and length < max_cycles:
+        # the upper band has not crossed yet where the longest member stops: follow the
+        # same band (members continued, extend_curve) on to max_cycles for the EOL only
+        longer = np.arange(1, max_cycles + 1)
+        stack = np.vstack([extend_curve(c.normalized_capacity, max_cycles) for c in curves])
+        if band is not None:
+            q10, q50, q90 = band(longer, stack, weights)
+        else:
+            q10, q50, q90 = (np.array([weighted_quantile(stack[:, j], weights, q) for j in range(max_cycles)])
+                             for q in QUANTILES)
+        e10, e50, e90 = band_eol_quantiles(longer, q10, q50, q90, eol_fraction, max_cycles, float(p50[0]))
     return Forecast(cycles, p10, p50, p90, e10, e50, e90, eol_fraction, list(curves))
+
+
+def band_eol_quantiles(cycles: np.ndarray, p10: np.ndarray, p50: np.ndarray, p90: np.ndarray,
+                       eol_fraction: float, max_cycles: int, first_capacity: float | None = None,
+                       ) -> tuple[int | None, int | None, int | None]:
+    """End-of-life P10/P50/P90 [cycle] from the band itself: the first cycle where the
+    band's P10, P50, P90 fall below `eol_fraction` of the P50 at the first cycle
+    (`first_capacity` [normalized capacity] when given).
+
+    Why from the band: with monotone fading curves, P(end of life <= n) = P(Q(n) <
+    threshold), and the band's P10 at n falls below the threshold exactly when that
+    probability exceeds 10 %. So the EOL quantiles carry the same parameter-plus-noise
+    uncertainty as the band (never one point when the band has width), not only the
+    spread of the ensemble members' own end-of-life cycles. None: not reached by
+    `max_cycles` (or within the band)."""
+    threshold = eol_fraction * (float(p50[0]) if first_capacity is None else first_capacity)
+    out: list[int | None] = []
+    for curve in (p10, p50, p90):
+        below = np.flatnonzero(np.asarray(curve) < threshold)
+        value = int(cycles[below[0]]) if len(below) else None
+        out.append(None if value is None or value > max_cycles else value)
+    return out[0], out[1], out[2]
 
 
 def score_unseen(forecast: Forecast, fitted: FitTarget, unseen: FitTarget | None,
@@ -361,6 +381,8 @@ def forecast_from_trials(model: TwinModel, trials: Sequence[optuna.trial.FrozenT
     last fitted cycle."""
     settings = model.recipe.fit
     if prior is not None:
+        # weighted with the fleet's noise, as the band: a fleet prior's smaller likelihood
+        # sd (its likelihood scale) would leave one member of a few dozen trials
         members = posterior_members(trials, 2 * settings.ensemble_size, penalty,
                                     fit_points or len(fitted.cycles), prior.noise_sd)
     else:

@@ -309,7 +309,7 @@ class CalibrationObjective:
         assert self.prior is not None
         d2 = float(self.prior.mahalanobis2(self.prior.values_from(values), self.covariates)[0])
         n = len(self.target.cycles)
-        return math.sqrt(loss ** 2 + self.prior.noise_sd ** 2 * d2 / n), d2
+        return math.sqrt(loss ** 2 + self.prior.likelihood_sd ** 2 * d2 / n), d2
 
     def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
         values: dict[str, Any] = {}

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from twin.errors import TwinInputError
+from twin.calibration.prior_errors import PriorError
 
 PRIOR_FORMAT = "twin-population-prior"
 PRIOR_VERSION = 1
@@ -46,8 +46,6 @@ LIFSI = "O=S(=O)(F)[N-]S(=O)(=O)F.[Li+]"
 KNOWN_COVARIATES = ("log10_electrolyte_uL", "salt_conc_M", "lifsi_only")
 
 
-class PriorError(TwinInputError):
-    """A prior file or fleet that cannot be used (the message names the problem)."""
 
 
 def covariates_from_meta(meta: Mapping[str, Any], names: Sequence[str]) -> np.ndarray:
@@ -135,6 +133,11 @@ class PopulationPrior:
         """A parameter dictionary -> one row in ``names`` order (KeyError names a missing one)."""
         return np.array([[float(params[name]) for name in self.names]])
 
+    @property
+    def likelihood_sd(self) -> float:
+        """The noise sd of the likelihood [normalized capacity] (the fleet's noise)."""
+        return self.noise_sd
+
     def sd_latent(self) -> np.ndarray:
         return np.sqrt(np.diag(self.covariance))
 
@@ -149,6 +152,14 @@ class PopulationPrior:
             "coefficients": self.coefficients.tolist(), "cells": list(self.cells),
             "recipe": self.recipe, "recipe_hash": self.recipe_hash, "fit_cycles": self.fit_cycles,
         }
+
+    def content_hash(self) -> str:
+        """sha256 (hex) of the prior's content (its JSON document, canonical), not its
+        file name: a study fitted with one prior is not resumed with another."""
+        import hashlib
+
+        text = json.dumps(self.to_dict(), sort_keys=True, allow_nan=False)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def save(self, path: str | Path) -> Path:
         from twin.files import write_atomic
@@ -193,6 +204,12 @@ def load_prior(path: str | Path) -> PopulationPrior:
         raise PriorError(f"prior file not found: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise PriorError(f"prior file {path.name} is not JSON: {err}") from None
+    if isinstance(document, dict) and document.get("format") == "twin-fleet-prior":
+        from twin.calibration.fleet_prior import fleet_prior_from_dict
+
+        fleet = fleet_prior_from_dict(document, where=f"prior file {path.name}")
+        fleet.source = path.name
+        return fleet  # type: ignore[return-value]  # the same interface (calibration.fleet_prior)
     prior = prior_from_dict(document, where=f"prior file {path.name}")
     prior.source = path.name
     return prior
@@ -263,8 +280,11 @@ __all__ = ["KNOWN_COVARIATES", "PopulationPrior", "PriorError", "covariates_from
            "load_prior", "prior_from_dict"]
 
 
-def prior_covariates(prior: PopulationPrior | None, meta: Mapping[str, Any]) -> np.ndarray | None:
-    """The covariates a conditioned prior needs, from a cell's metadata (None otherwise)."""
+def prior_covariates(prior: PopulationPrior | None, meta: Mapping[str, Any]) -> Any:
+    """The covariates a conditioned prior needs, from a cell's metadata (None otherwise);
+    a fleet prior (calibration.fleet_prior) takes the metadata itself."""
+    if prior is not None and hasattr(prior, "cell_weights"):
+        return dict(meta)
     if prior is None or not prior.covariates:
         return None
     return covariates_from_meta(meta, prior.covariates)
@@ -274,6 +294,8 @@ def prior_summary(prior: PopulationPrior | None) -> dict[str, Any] | None:
     """What a calibration's JSON records of the prior it used (None: no prior)."""
     if prior is None:
         return None
+    if hasattr(prior, "summary"):
+        return prior.summary()
     return {"source": prior.source, "cells": len(prior.cells), "noise_sd": prior.noise_sd,
             "discrepancy_per_cycle": prior.discrepancy_per_cycle, "covariates": list(prior.covariates),
             "recipe": prior.recipe, "parameters": {n: {"mean_latent": float(m), "sd_latent": float(s),

@@ -206,17 +206,22 @@ def open_study(settings: StudySettings, study_name: str, space: SearchSpace, rec
 
 # What a study was fitted to (its user_attrs): a study resumed with other data would
 # report the old data's trials as this fit.
-IDENTITY_KEYS = ("dataset_sha256", "cell_id", "fit_cycles", "recipe")
+# The prior by its content hash (None: fitted without one): its MAP loss is another
+# objective, so another prior (or none) must not resume the same study.
+IDENTITY_KEYS = ("dataset_sha256", "cell_id", "fit_cycles", "recipe", "prior_sha256")
 
 
-def study_identity(data: CycleData, recipe: Recipe, fit_cycles: int | None) -> dict[str, Any]:
-    """The data, cell, fit window and recipe a study fits (stored in its user_attrs);
-    the recipe by its content (recipe_identity), so an edited recipe of the same file
-    name is another recipe."""
+def study_identity(data: CycleData, recipe: Recipe, fit_cycles: int | None,
+                   prior: PopulationPrior | None = None) -> dict[str, Any]:
+    """The data, cell, fit window, recipe and prior a study fits (stored in its
+    user_attrs); the recipe by its content (recipe_identity) and the prior by its
+    content hash, so an edited recipe or prior of the same file name is another one."""
     content, digest = recipe_identity(recipe)
     return {"dataset_sha256": data.sha256, "data_file": data.source, "cell_id": data.cell_id,
             "fit_cycles": fit_cycles, "recipe": recipe.source or recipe.name,
-            "recipe_sha256": digest, "recipe_content": content}
+            "recipe_sha256": digest, "recipe_content": content,
+            "prior_sha256": None if prior is None else prior.content_hash(),
+            "prior_source": None if prior is None else (prior.source or "in memory")}
 
 
 # Recipe entries that set how long a search runs, not what it fits: editable on resume.
@@ -256,6 +261,8 @@ def _describe(key: str, values: Mapping[str, Any]) -> str:
         return f"cell {value}" if value else "no cell"
     if key == "fit_cycles":
         return f"fit cycles {value if value is not None else 'all'}"
+    if key == "prior_sha256":
+        return "no prior" if value is None else f"prior {values.get('prior_source')} (sha256 {str(value)[:12]})"
     return f"recipe {value}"
 
 
@@ -272,6 +279,10 @@ def check_study_identity(study: optuna.Study, identity: Mapping[str, Any]) -> No
             study.set_user_attr(key, identity.get(key))
         stored = {**stored, "recipe_sha256": identity.get("recipe_sha256"),
                   "recipe_content": identity.get("recipe_content")}
+    if "prior_sha256" not in stored and "prior_sha256" in identity:  # from before priors were hashed: adopt
+        for key in ("prior_sha256", "prior_source"):
+            study.set_user_attr(key, identity.get(key))
+        stored = {**stored, "prior_sha256": identity.get("prior_sha256"), "prior_source": identity.get("prior_source")}
     # only the keys already recorded: a worker that created the study a moment ago may
     # still be writing the rest (seen with two workers on PostgreSQL)
     differs = [key for key in IDENTITY_KEYS if key in stored and stored[key] != identity.get(key)]
@@ -283,7 +294,8 @@ def check_study_identity(study: optuna.Study, identity: Mapping[str, Any]) -> No
             f"{str(identity.get('recipe_sha256'))[:12]}): use another --study name")
     if differs:
         was = f"{stored.get('data_file')}" + (f" cell {stored['cell_id']}" if stored.get("cell_id") else "")
-        was += f" ({_describe('fit_cycles', stored)}, {_describe('recipe', stored)})"
+        was += f" ({_describe('fit_cycles', stored)}, {_describe('recipe', stored)}"
+        was += f", {_describe('prior_sha256', stored)})" if "prior_sha256" in differs else ")"
         asks = ", ".join(_describe(key, identity) for key in differs)
         raise CalibrationError(f"study {study.study_name!r} was fitted to {was}; this run asks for {asks}: "
                                "use another --study name")
@@ -304,8 +316,10 @@ def existing_trials(settings: StudySettings, study_name: str, identity: Mapping[
     return {t.number for t in study.get_trials(deepcopy=False)}
 
 
-def enqueue_starts(study: optuna.Study, space: SearchSpace, warm_start: Mapping[str, Any] | None) -> None:
-    """A new study starts from the baseline twin; a warm start from a previous fit."""
+def enqueue_starts(study: optuna.Study, space: SearchSpace, warm_start: Mapping[str, Any] | None,
+                   prior_starts: Sequence[Mapping[str, Any]] = ()) -> None:
+    """A new study starts from the baseline twin (and a fleet prior's fits of the
+    cell's closest electrolytes); a warm start from a previous fit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if warm_start:
@@ -313,6 +327,8 @@ def enqueue_starts(study: optuna.Study, space: SearchSpace, warm_start: Mapping[
             if values:
                 study.enqueue_trial(values, skip_if_exists=True)
         if not study.get_trials(deepcopy=False):
+            for start in prior_starts:
+                study.enqueue_trial(space.clip(start), skip_if_exists=True)
             study.enqueue_trial(space.defaults(), skip_if_exists=True)
 
 
@@ -433,7 +449,8 @@ def run_study(spec: ObjectiveSpec, settings: StudySettings, study_name: str,
     study = open_study(settings, study_name, recipe.space, recipe)
     if identity is not None:
         check_study_identity(study, identity)
-    enqueue_starts(study, recipe.space, settings.warm_start)
+    starts = spec.prior.starting_points(spec.covariates or {}) if hasattr(spec.prior, "starting_points") else ()
+    enqueue_starts(study, recipe.space, settings.warm_start, starts)
     if settings.n_jobs == 1:
         _optimize(study, spec, target, settings.timeout_s, callbacks, settings.sampler or recipe.fit.sampler,
                   settings.seed)
@@ -582,13 +599,14 @@ def _prepare(data: CycleData, recipe: Recipe, fit_cycles: int | None
     return target, unseen, twin_target, design, protocol
 
 
-def check_calibration(data: CycleData, recipe: Recipe, fit_cycles: int | None, settings: StudySettings) -> None:
+def check_calibration(data: CycleData, recipe: Recipe, fit_cycles: int | None, settings: StudySettings,
+                      prior: PopulationPrior | None = None) -> None:
     """Everything :func:`calibrate` checks before it runs (data split, recipe, storage
-    URL, an existing study's data): for a CLI to fail before it opens a tracker."""
+    URL, an existing study's data and prior): for a CLI to fail before it opens a tracker."""
     _prepare(data, recipe, fit_cycles)
     check_warm_start(settings.warm_start, recipe)
     if settings.study_name is not None:
-        existing_trials(settings, settings.study_name, study_identity(data, recipe, fit_cycles))
+        existing_trials(settings, settings.study_name, study_identity(data, recipe, fit_cycles, prior))
     else:
         make_storage(settings.storage)
 
@@ -610,7 +628,7 @@ def calibrate(
     settings = settings or StudySettings()
     target, unseen, twin_target, design, protocol = _prepare(data, recipe, fit_cycles)
     study_name = settings.study_name or default_study_name(data, fit_cycles)
-    identity = study_identity(data, recipe, fit_cycles)
+    identity = study_identity(data, recipe, fit_cycles, prior)
     before = existing_trials(settings, study_name, identity)
     spec = ObjectiveSpec(recipe, design, twin_target, prior, prior_covariates(prior, data.meta))
     target_trials = settings.trials or recipe.fit.trials

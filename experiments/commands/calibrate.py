@@ -128,7 +128,7 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
         warm_start=load_warm_start(warm_start) if warm_start is not None else None,
     )
     check_places(settings.storage, tracking_uri, experiment_name, tracking=not no_tracking)  # before any file
-    check_calibration(cycle_data, loaded, fit_cycles, settings)  # recipe names, storage URL, study's data
+    check_calibration(cycle_data, loaded, fit_cycles, settings, prior)  # recipe names, storage URL, study's data
     tracker = tracking_settings(no_tracking, tracking_uri, experiment_name)
     quiet_optuna_logs()  # a progress bar instead of a log line per trial
     total = trials or loaded.fit.trials

@@ -47,3 +47,40 @@ def test_posterior_weights_favour_the_better_fit_and_the_prior():
     assert w[1] / w[0] == pytest.approx(np.exp(-2.0))
     w = posterior_weights(np.array([0.0, 0.0]), 0.01, np.array([0.0, 2.0]))
     assert w[1] / w[0] == pytest.approx(np.exp(-1.0))
+
+
+def test_end_of_life_quantiles_have_the_band_s_width_when_every_member_agrees():
+    # three identical members (zero ensemble spread) but a noise-and-discrepancy band:
+    # the end-of-life quantiles come from that band, so they are not one cycle
+    curves = [member_curve(200, 0.995, 1.0, 45) for _ in range(3)]
+    sd = predictive_sd(np.arange(1, 201), 10, 0.01, 5e-4)
+
+    def band(cycles, stack, weights):
+        return tuple(mixture_quantiles(stack, weights / weights.sum(), predictive_sd(cycles, 10, 0.01, 5e-4)))
+
+    forecast = build_forecast(curves, 0.8, 1000, band)
+    assert forecast.eol_cycle_p10 < forecast.eol_cycle_p50 < forecast.eol_cycle_p90
+    # P(EOL <= n) = P(capacity at n < threshold) first reaches 10 % at the P10 cycle:
+    # there the members' curve is less than 1.2816 predictive sd above the threshold,
+    # one cycle earlier it was more
+    threshold = 0.8 * forecast.p50[0]
+    n = forecast.eol_cycle_p10
+    z = (0.9 * 0.995 ** (np.array([n - 2, n - 1])) - threshold) / sd[[n - 2, n - 1]]
+    assert z[0] > 1.2816 > z[1]
+    # without the noise the same members give one end of life
+    flat = build_forecast(curves, 0.8, 1000)
+    first_below = int(np.flatnonzero(0.995 ** np.arange(200) < 0.8)[0]) + 1  # cycle 46
+    assert flat.eol_cycle_p10 == flat.eol_cycle_p50 == flat.eol_cycle_p90 == first_below
+
+
+def test_the_upper_end_of_life_is_followed_past_the_longest_member():
+    # the member stops at its end of life; the band's P90 is still above the threshold
+    # there, so the P90 end of life is found on the continued band, not dropped
+    curves = [member_curve(45, 0.995, 1.0, 45)]
+
+    def band(cycles, stack, weights):
+        return tuple(mixture_quantiles(stack, weights / weights.sum(), predictive_sd(cycles, 10, 0.01, 5e-4)))
+
+    forecast = build_forecast(curves, 0.8, 1000, band)
+    assert len(forecast.cycles) == 45
+    assert forecast.eol_cycle_p90 is not None and forecast.eol_cycle_p90 > 45

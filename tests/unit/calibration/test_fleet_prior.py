@@ -1,0 +1,121 @@
+"""The fleet (kernel) prior: learned from training cells only, conditioned on the electrolyte."""
+
+import numpy as np
+import pytest
+from scipy.stats import qmc
+
+from twin.calibration.crossval import Cell, Variant, cross_validate, fleet_fit
+from twin.calibration.fleet_prior import learn_fleet_prior
+from twin.calibration.library import SimulationLibrary
+from twin.calibration.prior import PriorError
+
+HORIZON = 150
+LOG = [True, False]
+MEASURED = np.array([1] + list(range(10, HORIZON + 1, 10)))
+
+
+def curve(a: float, c: float, n: np.ndarray) -> np.ndarray:
+    return np.exp(-a * (np.asarray(n, dtype=float) - 1.0) ** c)
+
+
+@pytest.fixture(scope="module")
+def library() -> SimulationLibrary:
+    unit = qmc.Sobol(d=2, scramble=True, seed=3).random(1024)
+    values = np.column_stack([10.0 ** (-3.0 + 2.0 * unit[:, 0]), 0.6 + 0.8 * unit[:, 1]])
+    retention = np.vstack([curve(a, c, np.arange(1, HORIZON + 1)) for a, c in values])
+    return SimulationLibrary(["a", "c"], values, retention, "synthetic")
+
+
+def fleet_by_concentration(per_group: int, seed: int = 0) -> list[Cell]:
+    """The fade shape c depends on the salt concentration: 1 M cells accelerate
+    (c = 1.2), 2 M cells slow down (c = 0.8); the same loss by cycle 30, so their first
+    30 cycles look alike and only the concentration tells the later fade."""
+    rng = np.random.default_rng(seed)
+    cells = []
+    for conc, c in ((1.0, 1.2), (2.0, 0.8)):
+        for i in range(per_group):
+            a = 0.114 / 29.0 ** c * 10 ** rng.normal(0, 0.03)
+            q = 0.8 * curve(a, c + rng.normal(0, 0.02), MEASURED) + rng.normal(0, 0.003, len(MEASURED))
+            cells.append(Cell(f"C{conc:g}-{i}", MEASURED.copy(), np.clip(q, 1e-4, None),
+                              {"salt_conc_M": conc, "solvent_smiles": "COCCOC"}))
+    return cells
+
+
+def test_the_fleet_prior_puts_a_new_cell_where_its_electrolyte_s_cells_are(library):
+    cells = fleet_by_concentration(8)
+    fits = [fleet_fit(library, c, 1) for c in cells]
+    prior = learn_fleet_prior(np.vstack([f.values for f in fits]), [f.cell_id for f in fits],
+                              [c.meta for c in cells], library.names, LOG, 0.003, bandwidth=0.05)
+    for conc, c in ((1.0, 1.2), (2.0, 0.8)):
+        density = prior.log_density(library.values, {"salt_conc_M": conc, "solvent_smiles": "COCCOC"})
+        weights = np.exp(density - density.max())
+        mean_c = float(weights @ library.values[:, 1] / weights.sum())
+        assert mean_c == pytest.approx(c, abs=0.05)
+    # an electrolyte the fleet never saw: every cell counts, the prior spans both shapes
+    unknown = prior.cell_weights({"salt_conc_M": 3.0, "solvent_smiles": "CCO"})
+    assert unknown == pytest.approx(np.full(len(cells), 1.0 / len(cells)))
+
+
+def test_the_electrolyte_conditioned_forecast_beats_the_unconditioned_one(library):
+    cells = fleet_by_concentration(6, seed=1)
+    fits = {c.cell_id: fleet_fit(library, c, 1) for c in cells}
+    grid = ((0.1, 1.0),)
+    conditioned = cross_validate(library, cells, fits, 30, 1, LOG, 0.8, Variant("f", True, kind="fleet",
+                                                                                  fleet_grid=grid))
+    ignored = cross_validate(library, cells, fits, 30, 1, LOG, 0.8, Variant("g", True, kind="fleet",
+                                                                             fleet_grid=grid, fleet_affinity=0.0))
+    mae = np.mean([r["mae"]["twin"] for r in conditioned])
+    assert mae < 0.6 * np.mean([r["mae"]["twin"] for r in ignored])
+    assert mae < 0.6 * np.mean([r["mae"]["geometric"] for r in conditioned])
+
+
+def test_the_test_cell_never_reaches_its_fleet_prior(library):
+    cells = fleet_by_concentration(4, seed=2)
+    short = [Cell(c.cell_id, c.cycles[c.cycles <= 40], c.capacity[c.cycles <= 40], c.meta) for c in cells[1:]]
+    fleet = [Cell("LEAK", cells[0].cycles, cells[0].capacity, cells[0].meta), *short]
+    fits = {c.cell_id: fleet_fit(library, c, 1) for c in fleet}
+    seen: list[list[str]] = []
+
+    def spy(values, ids, *args, **kwargs):
+        seen.append(list(ids))
+        return learn_fleet_prior(values, ids, *args, **kwargs)
+
+    rows = cross_validate(library, fleet, fits, 30, 1, LOG, 0.8,
+                          Variant("f", True, kind="fleet", fleet_grid=((0.3, 1.0), (0.3, 0.5))), learn_fleet=spy)
+    assert [r["cell_id"] for r in rows] == ["LEAK"]
+    assert seen and all("LEAK" not in ids for ids in seen)
+    assert any(len(ids) == len(short) for ids in seen)
+
+
+def test_a_fleet_prior_needs_three_distinct_cells():
+    with pytest.raises(PriorError, match="needs fits of at least 3 cells"):
+        learn_fleet_prior(np.ones((2, 2)), ["a", "b"], [{}, {}], ["x", "y"], LOG, 0.01)
+    with pytest.raises(PriorError, match="a cell appears twice"):
+        learn_fleet_prior(np.ones((3, 2)), ["a", "a", "b"], [{}, {}, {}], ["x", "y"], LOG, 0.01)
+
+
+def test_a_saved_fleet_prior_loads_back_identically_and_starts_at_its_electrolyte_s_cells(tmp_path, library):
+    from twin.calibration.prior import load_prior
+
+    cells = fleet_by_concentration(3)
+    fits = [fleet_fit(library, c, 1) for c in cells]
+    prior = learn_fleet_prior(np.vstack([f.values for f in fits]), [f.cell_id for f in fits],
+                              [c.meta for c in cells], library.names, LOG, 0.003, bandwidth=0.2,
+                              likelihood_scale=0.5, discrepancy_per_cycle=1e-4)
+    loaded = load_prior(prior.save(tmp_path / "fleet.prior.json"))
+    meta = {"salt_conc_M": 2.0, "solvent_smiles": "COCCOC"}
+    assert loaded.source == "fleet.prior.json" and loaded.content_hash() == prior.content_hash()
+    assert np.allclose(loaded.mahalanobis2(library.values, meta), prior.mahalanobis2(library.values, meta))
+    assert loaded.mahalanobis2(library.values, meta).min() >= 0.0
+    assert loaded.likelihood_sd == pytest.approx(0.0015)
+    starts = loaded.starting_points(meta, count=3)
+    assert [s["c"] for s in starts] == pytest.approx([f.values[1] for f in fits[3:]])  # the 2 M cells first
+
+
+def test_a_malformed_fleet_prior_file_is_named(tmp_path):
+    from twin.calibration.prior import load_prior
+
+    path = tmp_path / "bad.json"
+    path.write_text('{"format": "twin-fleet-prior", "version": 1, "parameters": []}')
+    with pytest.raises(PriorError, match=r"prior file bad.json: malformed fleet prior \(KeyError: 'points'\)"):
+        load_prior(path)
