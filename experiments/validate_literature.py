@@ -349,7 +349,15 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
                      f"{_mark(r['within_factor'])} | {_mark(r['trend_right'])} |")
     right = sum(1 for r in results if r["trend_right"])
     judged = sum(1 for r in results if r["trend_right"] is not None)
-    lines += ["", f"Trends right: {right} of {judged} judged ({len(results)} cases).", "", "## Sources and assumptions", ""]
+    within = sum(1 for r in results if r["within_factor"])
+    compared = sum(1 for r in results if r["within_factor"] is not None)
+    outside = [r["id"] for r in results if r["within_factor"] is False]
+    lines += [
+        "", f"Trends right: {right} of {judged} judged ({len(results)} cases).",
+        f"Published numbers within 2x: {within} of {compared} compared"
+        + (f" (outside: {', '.join(outside)})." if outside else "."),
+        "", "## Sources and assumptions", "",
+    ]
     for r in results:
         lines.append(f"* **{r['id']}**: {r['title']}. {r['source']['citation']}, doi {r['source']['doi']}.")
         lines.extend(f"  - A: {a}" for a in r["assumptions"])
