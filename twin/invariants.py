@@ -1,6 +1,7 @@
 """Physical invariants every simulated cycle must satisfy.
 
-A summary row that breaks one (a negative electrolyte mass, a Li CE above 1, lithium
+A summary row that breaks one (a negative electrolyte mass, a Li CE above 1 by more than
+revived dead Li explains, lithium
 created or destroyed) is not a result: it is a solver or input failure, reported as
 a `SimulationError` naming the cycle and the quantity, never written as a row.
 """
@@ -23,7 +24,9 @@ NON_NEGATIVE_COLUMNS = (
 # the quantity's cycle-1 value (electrolyte, thickness): a dry-out event lands a little
 # past zero (-0.03 % of the electrolyte seen), a broken input far past it (-120 %).
 NEGATIVE_TOLERANCE = 1e-3
-# The Li CE of the anode, 1 - (dead + SEI Li formed) / Li plated, is a fraction.
+# The Li CE of the anode, 1 - (dead + SEI Li formed) / Li plated, is a fraction, except
+# that dead Li revived in a cycle (a reviving host or electrolyte) counts against what the
+# cycle formed: it may exceed 1, by at most the dead Li there was at the cycle's start.
 CE_TOLERANCE = 1e-6
 # Total Li (active + dead + SEI + cathode) may drift this much relative to cycle 1:
 # the fast mode interpolates skipped cycles linearly, which conserves it exactly too.
@@ -35,7 +38,8 @@ def check_cycles(summary: pd.DataFrame, context: str = "") -> pd.DataFrame:
     physical; raise SimulationError naming the first cycle and quantity that is not.
 
     Checked per cycle: amounts [mAh/cm2], anode thickness [um] and electrolyte [g/Ah]
-    finite and non-negative; the anode's Li Coulombic efficiency within [0, 1] (NaN
+    finite and non-negative; the anode's Li Coulombic efficiency within [0, 1], or above 1
+    by no more than the dead Li at the cycle's start could give back when revived (NaN
     only when nothing was plated); total Li within 0.1 % of cycle 1's.
     """
     if summary is None or len(summary) == 0:
@@ -46,6 +50,7 @@ def check_cycles(summary: pd.DataFrame, context: str = "") -> pd.DataFrame:
     # per-column scale of the solver's overshoot below zero (e.g. electrolyte at dry-out)
     first_abs = {name: max(abs(float(summary[name].iloc[0])), 1e-12) if math.isfinite(float(summary[name].iloc[0]))
                  else 1.0 for name in NON_NEGATIVE_COLUMNS if name in summary}
+    dead_at_start_mAh_cm2 = 0.0  # before cycle 1 (a table starting later: no revival allowed)
     for row in summary.itertuples(index=False):
         values = row._asdict()
         cycle = int(values["cycle"])
@@ -60,11 +65,15 @@ def check_cycles(summary: pd.DataFrame, context: str = "") -> pd.DataFrame:
         if "li_coulombic_efficiency" in values:
             ce = float(values["li_coulombic_efficiency"])
             plated = float(values.get("charge_capacity_mAh_cm2", math.nan))
+            revivable = dead_at_start_mAh_cm2 / plated if plated > 0 else 0.0
+            upper = 1 + max(revivable, 0.0)
             if math.isnan(ce) and not plated > 0:
                 pass  # nothing plated: no efficiency to speak of
-            elif not -CE_TOLERANCE <= ce <= 1 + CE_TOLERANCE:
+            elif not -CE_TOLERANCE <= ce <= upper + CE_TOLERANCE:
                 raise SimulationError(f"cycle {cycle}: anode Li Coulombic efficiency {ce:.6g} lies outside "
-                                      f"[0, 1]{where}")
+                                      f"[0, {upper:.6g}]{where}")
+        if "dead_li_mAh_cm2" in values and math.isfinite(float(values["dead_li_mAh_cm2"])):
+            dead_at_start_mAh_cm2 = float(values["dead_li_mAh_cm2"])
         if "total_li_mAh_cm2" in values and math.isfinite(total_first):
             total = float(values["total_li_mAh_cm2"])
             if abs(total - total_first) > LI_CONSERVATION_TOLERANCE * scale:

@@ -54,3 +54,10 @@ def test_solver_overshoot_at_dry_out_is_tolerated_but_not_more() -> None:
 
 def test_no_plating_means_no_efficiency() -> None:
     check_cycles(table(charge_capacity_mAh_cm2=[0.0, 3.9, 3.8], li_coulombic_efficiency=[math.nan, 0.99, 0.99]))
+
+
+def test_revived_dead_li_may_lift_the_li_ce_above_1_but_only_by_what_there_was() -> None:
+    # cycle 3 plates 3.8 mAh/cm2; 0.05 mAh/cm2 of dead Li at its start can come back
+    check_cycles(table(li_coulombic_efficiency=[0.99, 0.99, 1 + 0.04 / 3.8], dead_li_mAh_cm2=[0.0, 0.05, 0.01]))
+    with pytest.raises(SimulationError, match=r"cycle 3: anode Li Coulombic efficiency 1.01579 lies outside \[0, 1.01316\]"):
+        check_cycles(table(li_coulombic_efficiency=[0.99, 0.99, 1 + 0.06 / 3.8], dead_li_mAh_cm2=[0.0, 0.05, 0.0]))
