@@ -30,8 +30,9 @@ fleet's noise ``noise_sd`` and growth ``discrepancy_per_cycle``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,28 @@ class FleetKernelPrior:
             raise PriorError("a cell appears twice among the fits a prior is learned from")
         if len(self.groups) != len(self.cells):
             raise PriorError(f"fleet prior: {len(self.groups)} electrolyte groups for {len(self.cells)} cells")
-        if not (self.bandwidth > 0 and self.noise_sd > 0 and self.likelihood_scale > 0):
-            raise PriorError("fleet prior: bandwidth, noise_sd and likelihood_scale must be > 0")
+        if not np.all(np.isfinite(self.points)):
+            raise PriorError("fleet prior: a cell's fitted parameters are not finite numbers")
+        scalars = {"bandwidth": self.bandwidth, "noise_sd": self.noise_sd,
+                   "likelihood_scale": self.likelihood_scale}
+        for name, value in scalars.items():
+            if not (math.isfinite(float(value)) and value > 0):
+                raise PriorError(f"fleet prior: {name} must be a finite number > 0, got {value}")
+        if not (math.isfinite(float(self.discrepancy_per_cycle)) and self.discrepancy_per_cycle >= 0):
+            raise PriorError(f"fleet prior: discrepancy_per_cycle must be a finite number >= 0, "
+                             f"got {self.discrepancy_per_cycle}")
+        if not math.isfinite(float(self.affinity)):
+            raise PriorError(f"fleet prior: affinity must be a finite number, got {self.affinity}")
+
+    def without_cell(self, cell_id: str) -> FleetKernelPrior:
+        """The prior less its fit of `cell_id` (a cell is never part of its own prior:
+        its full-life fit has seen the cycles the forecast is judged on). Unchanged when
+        the cell is not among its fits, or is the only one."""
+        if cell_id not in self.cells or len(self.cells) < 2:
+            return self
+        keep = [j for j, cell in enumerate(self.cells) if cell != cell_id]
+        return replace(self, points=self.points[keep], cells=[self.cells[j] for j in keep],
+                       groups=[self.groups[j] for j in keep])
 
     def latent(self, values: np.ndarray) -> np.ndarray:
         values = np.atleast_2d(np.asarray(values, dtype=float))

@@ -629,6 +629,12 @@ def calibrate(
     target, unseen, twin_target, design, protocol = _prepare(data, recipe, fit_cycles)
     study_name = settings.study_name or default_study_name(data, fit_cycles)
     identity = study_identity(data, recipe, fit_cycles, prior)
+    prior_notes: list[str] = []
+    if hasattr(prior, "without_cell") and data.cell_id in getattr(prior, "cells", ()):
+        # the shipped fleet prior holds a full-life fit of every shared cell: calibrating
+        # one of them must not lean on a fit that saw its unseen cycles
+        prior_notes.append(f"the fleet prior holds a fit of cell {data.cell_id} itself: left out of its prior")
+        prior = prior.without_cell(data.cell_id)
     before = existing_trials(settings, study_name, identity)
     spec = ObjectiveSpec(recipe, design, twin_target, prior, prior_covariates(prior, data.meta))
     target_trials = settings.trials or recipe.fit.trials
@@ -647,7 +653,7 @@ def calibrate(
         forecast = forecast_from_trials(model, trials, target, unseen, FAILED_SOLVE_LOSS, forecast_mode,
                                         prior, len(twin_target.cycles), twin_target.last_cycle)
         quality = fit_quality(trials, best, recipe.space, len(twin_target.cycles), prior, FAILED_SOLVE_LOSS)
-        notes = quality_notes(quality)
+        notes = prior_notes + quality_notes(quality)
         if best.value is not None and best.value >= FAILED_SOLVE_LOSS:
             notes.append("every trial failed to solve: the best 'fit' is a penalty value")
         result = CalibrationResult(

@@ -59,14 +59,14 @@ class PredictionResult(_Plottable):
 
     @property
     def cycle_life(self) -> int | None:
-        """First cycle below `eol_fraction` of the first discharge capacity; None when
-        not reached within `max_cycles`."""
+        """First cycle below `eol_fraction` of the first discharge capacity, or the cycle
+        the cell shorts; None when not reached within `max_cycles`."""
         return self.prediction.cycle_life
 
     @property
     def end_of_life_reason(self) -> str:
-        """"lithium_depleted", "electrolyte_dry_out", "capacity_fade", "dendrite_risk"
-        or "max_cycles"."""
+        """"lithium_depleted", "electrolyte_dry_out", "capacity_fade", "short",
+        "dendrite_risk" or "max_cycles"."""
         return self.prediction.end_of_life_reason
 
     @property

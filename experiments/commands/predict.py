@@ -73,6 +73,9 @@ def cli(cathode: str, np_ratio: float, areal_capacity: float, electrolyte_amount
     if cell in ("li-cu", "li-li"):  # test cells: the strategies' Li||Cu or Li||Li behaviour
         from twin.experiments.commands.strategies import render_test_cell, run_test_cell
 
+        if upper_cutoff is not None:  # a Li||Cu or Li||Li cell has no cathode to cut off
+            raise InputError(f"--upper-cutoff is a cathode's charge cut-off; --cell {cell} has no cathode")
+
         result, combined = run_test_cell(test_cell, strategies or [], max_cycles if max_cycles_given else None,
                                          temperature_degC=temperature)
         emit(render_test_cell(result, combined, fmt), out)

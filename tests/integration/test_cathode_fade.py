@@ -93,6 +93,8 @@ def test_predict_runs_the_new_cathodes(cathode):
     (["--cathode", "NMC532", "--upper-cutoff", "4.4"],
      "Error: invalid protocol: v_max: 4.4 V is outside the NMC532 upper cut-off range 3.9 to 4.3 V\n"),
     (["--upper-cutoff", "nan"], "Error: invalid protocol: v_max: must lie between 1.0 and 5.0 V, got nan\n"),
+    (["--cell", "li-li", "--upper-cutoff", "4.3"],
+     "Error: --upper-cutoff is a cathode's charge cut-off; --cell li-li has no cathode\n"),
 ])
 def test_a_bad_upper_cutoff_exits_2_with_one_line(args, message, tmp_path):
     out = tmp_path / "result.json"

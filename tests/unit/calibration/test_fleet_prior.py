@@ -119,3 +119,31 @@ def test_a_malformed_fleet_prior_file_is_named(tmp_path):
     path.write_text('{"format": "twin-fleet-prior", "version": 1, "parameters": []}')
     with pytest.raises(PriorError, match=r"prior file bad.json: malformed fleet prior \(KeyError: 'points'\)"):
         load_prior(path)
+
+
+def _small_prior(**changes):
+    from twin.calibration.fleet_prior import FleetKernelPrior
+    values = dict(names=["a", "c"], log=[False, False], points=np.array([[0.1, 1.0], [0.2, 2.0], [0.3, 3.0]]),
+                  cells=["X1", "X2", "X3"], groups=[(1.0, "DME"), (1.0, "DME"), (4.0, "DME")], noise_sd=0.01)
+    values.update(changes)
+    return FleetKernelPrior(**values)
+
+
+def test_a_cell_is_left_out_of_a_fleet_prior_that_holds_its_own_fit():
+    prior = _small_prior()
+    mine = prior.without_cell("X2")
+    assert mine.cells == ["X1", "X3"]
+    np.testing.assert_array_equal(mine.points, [[0.1, 1.0], [0.3, 3.0]])
+    assert mine.groups == [(1.0, "DME"), (4.0, "DME")]
+    assert prior.without_cell("someone else") is prior
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"points": np.array([[0.1, np.nan], [0.2, 2.0], [0.3, 3.0]])}, "fitted parameters are not finite"),
+    ({"noise_sd": float("inf")}, "noise_sd must be a finite number > 0, got inf"),
+    ({"bandwidth": float("nan")}, "bandwidth must be a finite number > 0, got nan"),
+    ({"discrepancy_per_cycle": -0.1}, "discrepancy_per_cycle must be a finite number >= 0, got -0.1"),
+])
+def test_a_fleet_prior_with_non_finite_numbers_is_refused_naming_them(changes, message):
+    with pytest.raises(PriorError, match=message):
+        _small_prior(**changes)
