@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from twin.calibration.latent import to_latent
 from twin.calibration.prior_errors import PriorError
 
 FLEET_FORMAT = "twin-fleet-prior"
@@ -110,12 +111,7 @@ class FleetKernelPrior:
                        groups=[self.groups[j] for j in keep])
 
     def latent(self, values: np.ndarray) -> np.ndarray:
-        values = np.atleast_2d(np.asarray(values, dtype=float))
-        out = values.copy()
-        for j, is_log in enumerate(self.log):
-            if is_log:
-                out[:, j] = np.log10(np.maximum(values[:, j], 1e-300))
-        return out
+        return to_latent(values, self.log)
 
     def cell_weights(self, meta: Mapping[str, Any]) -> np.ndarray:
         """Normalised weight a_j of each training cell for a cell with this metadata."""

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from twin.calibration.latent import to_latent
 from twin.calibration.prior_errors import PriorError
 
 PRIOR_FORMAT = "twin-population-prior"
@@ -106,12 +107,7 @@ class PopulationPrior:
 
     def latent(self, values: np.ndarray) -> np.ndarray:
         """Parameter values (N x P, in ``names`` order) -> latent (log10 where log)."""
-        values = np.atleast_2d(np.asarray(values, dtype=float))
-        out = values.copy()
-        for j, is_log in enumerate(self.log):
-            if is_log:
-                out[:, j] = np.log10(np.maximum(values[:, j], 1e-300))
-        return out
+        return to_latent(values, self.log)
 
     def mean_for(self, covariates: np.ndarray | None = None) -> np.ndarray:
         """Latent mean for a cell with these covariates (the fleet mean when none or

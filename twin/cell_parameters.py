@@ -142,6 +142,16 @@ def parameter_values(
     return pv
 
 
+def registered_parameter_values(cathode: str) -> dict:
+    """The registered PyBaMM parameter set of `cathode` (twin.parameters.lithium_metal_*):
+    complete for the twin's model (`twin.model.build_model`), the base values plus those
+    of the default design (`CellDesign(cathode=cathode)`, 4 mAh/cm2, N:P 2, 3 g/Ah,
+    25 degC) cycled with the default `Protocol()`, with the base set's citations."""
+    values = dict(parameter_values(CellDesign(cathode=cathode), Protocol()).items())
+    values["citations"] = list(_base_values(cathode).get("citations", []))
+    return values
+
+
 def validate_override(name: str, value: object) -> None:
     """Physical bounds of a replaced parameter: every twin parameter is a finite,
     non-negative number; fractions and porosities lie below 1; the maximum surface

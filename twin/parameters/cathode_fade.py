@@ -41,6 +41,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from twin.parameters.li_metal import ParameterNames
+
 # Onset of lattice oxygen release [V vs Li] (Jung et al. 2017; see above).
 ONSET_POTENTIAL_V: dict[str, float] = {"NMC811": 4.30, "NMC622": 4.45, "NMC532": 4.50}
 NMC_RATE_AT_ONSET_PER_S = 3.0e-8
@@ -49,9 +51,11 @@ ACTIVATION_ENERGY_J_MOL = 30000.0
 REFERENCE_TEMPERATURE_K = 298.15
 
 
-class CathodeFadeParameters:
+class CathodeFadeParameters(ParameterNames):
     """Names (class attributes) and symbols (instance attributes) of the cathode
     fade's parameters (values: `cathode_fade_parameter_values`)."""
+
+    _kind = "cathode fade"
 
     rate_at_onset = "Positive electrode LAM rate at onset potential [s-1]"
     onset_potential = "Positive electrode LAM onset potential [V]"
@@ -61,21 +65,6 @@ class CathodeFadeParameters:
     # slow states' starting values (fast mode sets them per representative cycle)
     initial_retained_fraction = "Initial positive electrode active material retained fraction"
     initial_lost_lithium = "Initial lithium lost with positive electrode active material [mol.m-2]"
-
-    @classmethod
-    def names(cls) -> dict[str, str]:
-        """Attribute -> PyBaMM parameter name, every cathode fade parameter."""
-        return {attr: value for attr, value in vars(cls).items()
-                if not attr.startswith("_") and isinstance(value, str)}
-
-    def __init__(self) -> None:
-        import pybamm
-
-        for attr, name in self.names().items():
-            setattr(self, attr, pybamm.Parameter(name))
-
-    def __getattr__(self, attr: str) -> Any:  # only reached for an undeclared name
-        raise AttributeError(f"no cathode fade parameter {attr!r} (declared: {', '.join(self.names())})")
 
 
 def cathode_fade_parameter_values(onset_V: float, rate_at_onset_per_s: float) -> dict[str, Any]:

@@ -15,10 +15,35 @@ from __future__ import annotations
 from typing import Any
 
 
-class LithiumMetalParameters:
+class ParameterNames:
+    """Base of a parameter-name class: its string class attributes are PyBaMM parameter
+    names; an instance holds the `pybamm.Parameter` of each under the same attribute.
+    `_kind` names the group in the error for an undeclared attribute."""
+
+    _kind = "twin"
+
+    @classmethod
+    def names(cls) -> dict[str, str]:
+        """Attribute -> PyBaMM parameter name, every parameter the class declares."""
+        return {attr: value for attr, value in vars(cls).items()
+                if not attr.startswith("_") and isinstance(value, str)}
+
+    def __init__(self) -> None:
+        import pybamm
+
+        for attr, name in self.names().items():
+            setattr(self, attr, pybamm.Parameter(name))
+
+    def __getattr__(self, attr: str) -> Any:  # only reached for an undeclared name
+        raise AttributeError(f"no {self._kind} parameter {attr!r} (declared: {', '.join(self.names())})")
+
+
+class LithiumMetalParameters(ParameterNames):
     """Names (class attributes) and symbols (instance attributes) of the Li-metal
     anode's and its degradation's parameters (values in
     `twin.parameters.lithium_metal_anode`)."""
+
+    _kind = "Li-metal"
 
     # Li metal and its inventory
     li_partial_molar_volume = "Lithium metal partial molar volume [m3.mol-1]"
@@ -72,18 +97,3 @@ class LithiumMetalParameters:
     stack_pressure = "Stack pressure [Pa]"
     reference_stack_pressure = "Reference stack pressure [Pa]"
     stack_pressure_half_effect = "Stack pressure half-effect [Pa]"
-
-    @classmethod
-    def names(cls) -> dict[str, str]:
-        """Attribute -> PyBaMM parameter name, every Li-metal parameter."""
-        return {attr: value for attr, value in vars(cls).items()
-                if not attr.startswith("_") and isinstance(value, str)}
-
-    def __init__(self) -> None:
-        import pybamm
-
-        for attr, name in self.names().items():
-            setattr(self, attr, pybamm.Parameter(name))
-
-    def __getattr__(self, attr: str) -> Any:  # only reached for an undeclared name
-        raise AttributeError(f"no Li-metal parameter {attr!r} (declared: {', '.join(self.names())})")

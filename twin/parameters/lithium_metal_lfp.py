@@ -8,10 +8,8 @@ initial amounts: see `twin.cell_parameters`.
 Registered as the PyBaMM parameter set "LithiumMetal_LFP_Twin2026".
 """
 
-from twin.cell_parameters import parameter_values
-from twin.design import CellDesign
+from twin.cell_parameters import registered_parameter_values
 from twin.parameters._compose import base_lfp
-from twin.protocol import Protocol
 
 # The design-independent values (`twin.cell_parameters` adds a design's thicknesses and
 # initial amounts to them).
@@ -22,6 +20,4 @@ def get_parameter_values() -> dict:
     """The registered set: complete for the twin's model (`twin.model.build_model`),
     the base values plus those of the default design (`CellDesign(cathode="LFP")`,
     4 mAh/cm2, N:P 2, 3 g/Ah, 25 degC) cycled with the default `Protocol()`."""
-    values = dict(parameter_values(CellDesign(cathode="LFP"), Protocol()).items())
-    values["citations"] = list(base_parameter_values().get("citations", []))
-    return values
+    return registered_parameter_values("LFP")

@@ -10,10 +10,8 @@ see `twin.cell_parameters`.
 Registered as the PyBaMM parameter set "LithiumMetal_NMC811_Twin2026".
 """
 
-from twin.cell_parameters import parameter_values
-from twin.design import CellDesign
+from twin.cell_parameters import registered_parameter_values
 from twin.parameters._compose import base_nmc811
-from twin.protocol import Protocol
 
 # The design-independent values (`twin.cell_parameters` adds a design's thicknesses and
 # initial amounts to them).
@@ -24,6 +22,4 @@ def get_parameter_values() -> dict:
     """The registered set: complete for the twin's model (`twin.model.build_model`),
     the base values plus those of the default design (`CellDesign(cathode="NMC811")`,
     4 mAh/cm2, N:P 2, 3 g/Ah, 25 degC) cycled with the default `Protocol()`."""
-    values = dict(parameter_values(CellDesign(cathode="NMC811"), Protocol()).items())
-    values["citations"] = list(base_parameter_values().get("citations", []))
-    return values
+    return registered_parameter_values("NMC811")
