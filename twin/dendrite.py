@@ -122,26 +122,42 @@ class DendriteRisk:
     charge_time_s: float
     flag: bool
     reason: str
+    # the separator's dendrite threshold factor already in limiting_current_density_mA_cm2
+    threshold_factor: float = 1.0
 
     def with_threshold_factor(self, threshold_factor: float) -> DendriteRisk:
         """This assessment with Chazalviel's limiting current raised by `threshold_factor`
-        (a separator's dendrite threshold). J* = 2 z F C0 D / (t_a L) and t_Sand ~ 1 / t_a^2:
-        a separator that raises J* by f acts like an anion transference number t_a / f
-        near the electrode, so Sand's time rises by f^2. The flag is `risk_reason`'s
-        criterion (above J* only)."""
+        (a separator's dendrite threshold, `coated_limiting_current_density`). J* = 2 z F
+        C0 D / (t_a L) and t_Sand ~ 1 / t_a^2: a separator that raises J* by f acts like an
+        anion transference number t_a / f near the electrode, so Sand's time rises by
+        f^2. The flag is `risk_reason`'s criterion (above J* only)."""
         if threshold_factor == 1.0:
             return self
-        j_star = self.limiting_current_density_mA_cm2 * threshold_factor
+        j_star = coated_limiting_current_density(self.limiting_current_density_mA_cm2, threshold_factor)
         t_sand = self.sand_time_s * threshold_factor**2
         reason = risk_reason(self.charge_current_density_mA_cm2, j_star)
         return replace(self, limiting_current_density_mA_cm2=j_star, sand_time_s=t_sand, flag=bool(reason),
-                       reason=reason)
+                       reason=reason, threshold_factor=self.threshold_factor * threshold_factor)
+
+    @property
+    def electrolyte_limiting_current_density_mA_cm2(self) -> float:
+        """Chazalviel's J* [mA/cm2] of the electrolyte across the bare separator (before
+        the separator's threshold factor)."""
+        return self.limiting_current_density_mA_cm2 / self.threshold_factor
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
         if math.isinf(self.sand_time_s):
             values["sand_time_s"] = None  # JSON has no infinity
         return values
+
+
+def coated_limiting_current_density(limiting_current_density: float, coating_factor: float) -> float:
+    """The limiting current density of a coated separator, f J* (same unit as J*): a
+    coating that raises the local Li+ transference (or evens the Li+ flux) by the
+    strategy's dendrite threshold factor f (> 0)."""
+    _require_positive(coating_factor=coating_factor)
+    return limiting_current_density * coating_factor
 
 
 def risk_reason(charge_current_density: float, limiting_current_density: float) -> str:
@@ -230,9 +246,15 @@ def assess_dendrite_risk(
 # that happens is taken to scale with the separator's solid thickness L_sep (1 - eps_sep)
 # and with the strength of a coated separator (the strategy's dendrite threshold factor,
 # 2-3x for ceramic or garnet coatings), and to vanish as the current density approaches
-# the limiting current:
+# the limiting current -- the coated separator's, f_coat J* (J* of the electrolyte across
+# the bare separator), the same J* that decides the dendrite flag:
 #
-#     L_short = L_ref x [L_sep (1 - eps_sep)] / [L_sep,ref (1 - eps_ref)] x f_coat x max(0, 1 - J/J*)
+#     L_short = L_ref x [L_sep (1 - eps_sep)] / [L_sep,ref (1 - eps_ref)] x f_coat x max(0, 1 - J/(f_coat J*))
+#
+# One rule for every cell (`separator_short_threshold`): full cells (the CC charge
+# current density against the design's J*) and Li||Li test cells (the test current
+# density against the coin cell's J*, which falls with the salt concentration) take the
+# coating in both places.
 #
 # L_ref (A, not a measured number): 400 um of dead-Li layer shorts the reference 25 um,
 # 39 % porous polyolefin of a coin cell. With it a full cell with the 12 um default
@@ -270,6 +292,31 @@ def short_layer_thickness_m(separator_thickness_m: float, separator_porosity: fl
     return SHORT_LAYER_REFERENCE_THICKNESS_M * solid / reference * coating_factor * margin
 
 
+@dataclass(frozen=True)
+class ShortThreshold:
+    """When a cell with a (possibly coated) separator shorts, at one current density."""
+
+    limiting_current_density_A_m2: float  # f_coat J* [A/m2]
+    layer_thickness_m: float              # dead-Li layer that shorts [m]; 0 at or above f_coat J*
+    hard: bool                            # above f_coat J*: dendrites from Sand's time on
+
+
+def separator_short_threshold(separator_thickness_m: float, separator_porosity: float,
+                              current_density_A_m2: float, electrolyte_limiting_current_density_A_m2: float,
+                              coating_factor: float = 1.0) -> ShortThreshold:
+    """The short rule of every cell (see the block comment): the coating raises the
+    limiting current to f_coat J* (`coated_limiting_current_density`) and scales the
+    layer that shorts (`short_layer_thickness_m` at that limiting current).
+
+    separator_thickness_m [m]; separator_porosity [-]; current_density_A_m2 [A/m2];
+    electrolyte_limiting_current_density_A_m2: J* of the electrolyte across the bare
+    separator [A/m2]; coating_factor: the separator's dendrite threshold factor [-]."""
+    j_star = coated_limiting_current_density(electrolyte_limiting_current_density_A_m2, coating_factor)
+    layer = short_layer_thickness_m(separator_thickness_m, separator_porosity, current_density_A_m2, j_star,
+                                    coating_factor)
+    return ShortThreshold(j_star, layer, current_density_A_m2 > j_star)
+
+
 def short_dead_li_mAh_cm2(layer_thickness_m: float, dead_layer_porosity: float,
                           li_molar_volume_m3_mol: float) -> float:
     """Dead Li [mAh/cm2] whose porous layer (porosity `dead_layer_porosity`) is
@@ -281,13 +328,13 @@ def short_dead_li_limit_mAh_cm2(
     design: CellDesign,
     risk: DendriteRisk,
     values: pybamm.ParameterValues,
-    coating_factor: float = 1.0,
     inputs: Mapping[str, float] | None = None,
 ) -> float | None:
     """Dead Li [mAh/cm2] at which a full cell of `design` shorts: its dead-Li layer
-    (porosity from `values`) reaches `short_layer_thickness_m` for the design's
-    separator, the CC charge current density against the limiting current of `risk`
-    (the strategies' threshold already applied) and `coating_factor`. None when the
+    (porosity from `values`) reaches the layer of `separator_short_threshold` for the
+    design's separator, the CC charge current density against the electrolyte's
+    limiting current of `risk` and the separator threshold factor `risk` carries (the
+    strategies', applied with `DendriteRisk.with_threshold_factor`). None when the
     layer porosity is an "[input]" without a value."""
     from twin.parameters.li_metal import LithiumMetalParameters as P
 
@@ -296,8 +343,8 @@ def short_dead_li_limit_mAh_cm2(
         v_li = float(values.evaluate(pybamm.Parameter(P.li_partial_molar_volume), inputs=dict(inputs or {})))
     except (KeyError, ValueError):
         return None
-    critical_m = short_layer_thickness_m(
+    threshold = separator_short_threshold(
         design.separator_thickness_um * 1e-6, design.separator_porosity,
         risk.charge_current_density_mA_cm2 * A_M2_PER_MA_CM2,
-        risk.limiting_current_density_mA_cm2 * A_M2_PER_MA_CM2, coating_factor)
-    return short_dead_li_mAh_cm2(critical_m, porosity, v_li)
+        risk.electrolyte_limiting_current_density_mA_cm2 * A_M2_PER_MA_CM2, risk.threshold_factor)
+    return short_dead_li_mAh_cm2(threshold.layer_thickness_m, porosity, v_li)

@@ -201,7 +201,7 @@ def predict_scenario(
     outcome = simulator.run_life(eol_fraction, 1 if stop_now else max_cycles, progress=progress,
                                  inputs=scenario.inputs, keep_time_series=keep_time_series)
     short_limit = None if risk is None else short_dead_li_limit_mAh_cm2(
-        scenario.design, risk, simulator.parameter_values, scenario.dendrite_threshold_factor, scenario.inputs)
+        scenario.design, risk, simulator.parameter_values, scenario.inputs)
     verdict = judge_end_of_life(outcome, scenario.design.areal_capacity_mAh_cm2,
                                 dendrite_stop=risk.reason if stop_now else None, extra_notes=scenario.notes,
                                 short_dead_li_mAh_cm2=short_limit)

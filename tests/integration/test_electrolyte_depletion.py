@@ -80,6 +80,19 @@ def test_thin_uncoated_separator_shorts_earlier_than_a_coated_one():
     assert uncoated.lifespan_h < coated.lifespan_h
 
 
+def test_a_coated_separator_lifts_the_li_li_hard_short_as_it_lifts_the_full_cells_dendrite_flag():
+    # the dilute cell of the full-cell separator test (0.015 M, 100 um: J* ~ 1.9 mA/cm2)
+    # cycled at 2 mA/cm2: above the bare J*, below 3x it (the LLZTO coating's factor)
+    dilute = {"Initial concentration in electrolyte [mol.m-3]": 15.0, "Separator thickness [m]": 100e-6}
+    test = SymmetricTest(current_density_mA_cm2=2.0, capacity_mAh_cm2=1.0, foil_thickness_um=250.0,
+                         overpotential_limit_V=5.0, max_cycles=3)
+    bare = run_symmetric(test, dilute)
+    coated = run_symmetric(test, dilute, separator_coating_factor=3.0)
+    assert bare.end_reason == "short" and bare.cycles_completed == 0  # dendrites at Sand's time, cycle 1
+    assert coated.end_reason == "max_cycles"
+    assert coated.cycles["short_layer_um"].iloc[-1] > 0
+
+
 @pytest.mark.parametrize("value, message", [
     ("-1", "Error: invalid test cell: overpotential_limit_V: must lie in (0, 5.0], got -1.0"),
     ("nan", "Error: --overpotential-limit must be a finite number, got nan"),

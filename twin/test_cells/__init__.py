@@ -31,8 +31,9 @@ Li-metal working electrode, with a different cell around it (`TestCellVoltage`):
   through them, `PorousLayerTransport`, which diverges at their limiting current), as
   the electrolyte is consumed (wetting falls, salt is lost) and, finally, as the foil's
   active Li runs out; the cell shorts when its dead-Li layer reaches the thickness
-  `twin.dendrite.short_layer_thickness_m` gives for the separator, the current density
-  against the limiting current and a coated separator (`end_reason` "short").
+  `twin.dendrite.separator_short_threshold` gives for the separator, the current density
+  against the limiting current and a coated separator, the full cells' rule (`end_reason`
+  "short").
 
 Every test is an exact ODE integration: each half-cycle is one IDAKLU step from the end
 state of the previous one (time-controlled or ended by a voltage event); the

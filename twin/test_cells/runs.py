@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from twin.dendrite import (
-    anion_transference_number, limiting_current_density_A_m2, sands_time_s, short_layer_thickness_m,
+    anion_transference_number, limiting_current_density_A_m2, sands_time_s, separator_short_threshold,
 )
 
 from twin.parameters.li_metal import LithiumMetalParameters as P
@@ -124,11 +124,12 @@ def run_symmetric(test: SymmetricTest = SymmetricTest(), parameters: Mapping[str
     The overpotential rises as the porous dead-Li/SEI layers grow (their tortuous salt
     transport, `PorousLayerTransport`, and resistance), as salt is lost and the
     electrolyte dries, and as the foils run out of Li. The cell shorts when its dead-Li
-    layer reaches `twin.dendrite.short_layer_thickness_m` for the separator, the
-    current density against the limiting current (which falls with the salt
-    concentration) and `separator_coating_factor` (a coated separator strategy's
-    dendrite threshold factor); checked at the end of every half-cycle, or at Sand's
-    time when the current density is above the limiting current (a hard short)."""
+    layer reaches the layer of `twin.dendrite.separator_short_threshold` (the full
+    cells' rule) for the separator, the current density against the limiting current
+    (which falls with the salt concentration) and `separator_coating_factor` (a coated
+    separator strategy's dendrite threshold factor, which raises the limiting current
+    and scales the layer); checked at the end of every half-cycle, or at Sand's time
+    when the current density is above the (coated) limiting current (a hard short)."""
     start = time.perf_counter()
     if isinstance(separator_coating_factor, bool) or not isinstance(separator_coating_factor, (int, float)) \
             or not 0 < separator_coating_factor < math.inf:
@@ -155,13 +156,15 @@ def run_symmetric(test: SymmetricTest = SymmetricTest(), parameters: Mapping[str
             start_h = stepper.time_s / 3600
             termination = stepper.step(current, t_half, test.overpotential_limit_V)
             overpotentials.append(stepper.value("Test cell overpotential [V]"))
-            # J* falls with the salt concentration (J* ~ c0 D / t_a)
-            j_star = fresh.limiting_current_A_m2 * stepper.value("Relative electrolyte salt concentration")
-            critical_m = short_layer_thickness_m(stepper.inputs["Separator thickness [m]"],
-                                                 stepper.inputs["Separator porosity"], j, j_star,
-                                                 separator_coating_factor)
-            if j > j_star:  # a hard short: dendrites from Sand's time on
-                shorted, lifespan_h = True, start_h + min(fresh.sand_time_s(j), t_half) / 3600
+            # J* falls with the salt concentration (J* ~ c0 D / t_a); the full cells' rule
+            threshold = separator_short_threshold(
+                stepper.inputs["Separator thickness [m]"], stepper.inputs["Separator porosity"], j,
+                fresh.limiting_current_A_m2 * stepper.value("Relative electrolyte salt concentration"),
+                separator_coating_factor)
+            critical_m = threshold.layer_thickness_m
+            if threshold.hard:  # dendrites from Sand's time on (raised f^2 as J* is by f: DendriteRisk)
+                sand_s = fresh.sand_time_s(j) * separator_coating_factor**2
+                shorted, lifespan_h = True, start_h + min(sand_s, t_half) / 3600
                 break
             if stepper.value("Dead lithium layer thickness [m]") >= critical_m:
                 shorted, lifespan_h = True, stepper.time_s / 3600
