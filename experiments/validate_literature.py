@@ -14,6 +14,8 @@ is right. Run from the repository root:
 Case kinds (``kind`` in the file):
 
 * ``li_cu_ce_vs_capacity``: repeated Li||Cu CE at several plated capacities;
+* ``li_cu_ce_over_cycles``: repeated Li||Cu CE cycle by cycle at several capacities
+  (the activation transient: rising after cycle 1, settling sooner at higher capacity);
 * ``li_cu_inactive_split``: dead Li vs SEI Li after Li||Cu cycles;
 * ``li_cu_ce_vs_temperature``: repeated Li||Cu CE at several temperatures;
 * ``li_cu_ce_vs_current``: repeated Li||Cu CE at several current densities;
@@ -100,6 +102,37 @@ def run_ce_vs_capacity(case: dict[str, Any]) -> dict[str, Any]:
         "ratio": (1 - twin_ce) / (1 - p["value"]),
         "trend_right": rising if p["trend"] == "increasing" else not rising,
     }
+
+
+def _settled_cycle(ces: list[float], tolerance: float) -> int:
+    """First cycle (1-based) from which every CE stays within `tolerance` of the last."""
+    final = ces[-1]
+    settled = len(ces)
+    for k in range(len(ces), 0, -1):
+        if abs(ces[k - 1] - final) > tolerance:
+            break
+        settled = k
+    return settled
+
+
+def run_ce_over_cycles(case: dict[str, Any]) -> dict[str, Any]:
+    """Li||Cu CE cycle by cycle at several capacities: it rises after cycle 1 and settles
+    in fewer cycles at a higher plated capacity per cycle."""
+    c, p = case["conditions"], case["published"]
+    twin: dict[str, Any] = {}
+    settled: dict[float, int] = {}
+    rises = True
+    for q in c["capacities_mAh_cm2"]:
+        ces = [float(x) for x in _li_cu_ce(c["strategy"], c["current_density_mA_cm2"], q,
+                                           c["cycles"]).cycles["coulombic_efficiency"]]
+        settled[q] = _settled_cycle(ces, c["settled_within"])
+        rises = rises and ces[1] < ces[p["rising_until_cycle"] - 1]
+        twin.update({f"{q:g} mAh/cm2: CE {k}": round(ces[k - 1], 4) for k in c["report_cycles"]})
+        twin[f"{q:g} mAh/cm2: settled by cycle"] = settled[q]
+    values = [settled[q] for q in c["capacities_mAh_cm2"]]
+    faster = all(b < a for a, b in zip(values, values[1:]))
+    return {"twin": twin, "twin_value": values[-1], "ratio": None,
+            "trend_right": rises and (faster if p["trend"] == "settles_faster_at_higher_capacity" else not faster)}
 
 
 def run_inactive_split(case: dict[str, Any]) -> dict[str, Any]:
@@ -288,6 +321,7 @@ def run_li_li_lifespan(case: dict[str, Any]) -> dict[str, Any]:
 
 RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "li_cu_ce_vs_capacity": run_ce_vs_capacity,
+    "li_cu_ce_over_cycles": run_ce_over_cycles,
     "li_cu_inactive_split": run_inactive_split,
     "li_cu_ce_vs_temperature": run_ce_vs_temperature,
     "li_cu_ce_vs_current": run_ce_vs_current,

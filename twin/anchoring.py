@@ -11,6 +11,15 @@ find it (typically 3-5 simulated tests, to 1e-4 percentage points), with a brack
 repeated Li||Cu protocol of `twin.test_cells` (plate the anchor's capacity at its
 current density, strip to 0.5 V, 20 cycles, mean CE of cycles 4-20).
 
+Which cycles the anchored CE averages: the CE of a fresh Li||Cu cell rises over its
+first cycles (the activation transient, `twin.submodels.activation`), so the anchored
+number is the mean the published test reports, not the settled CE. None of the
+presets' sources (Table 1 of the review, the Kim et al. and Electrolytomics
+compilations) says over which cycles its CE was averaged; the twin takes cycles 4-20 of
+a 20-cycle test for every preset (A: the first three cycles, formation and the steepest
+part of the transient, left out as labs leave out conditioning cycles). The settled CE
+after the transient is therefore a little higher than the anchored one.
+
 Solved factors are cached in a JSON file keyed by a hash of the strategy's definition,
 the test, the test-cell parameter values and the code that simulates them, in
 `$TWIN_CACHE_DIR` or the user cache directory (platformdirs if installed, else
@@ -189,7 +198,8 @@ def code_version() -> str:
     root = Path(twin.__file__).parent
     files = [*sorted((root / "test_cells").glob("*.py")), root / "anchoring.py",
              *sorted((root / "strategies").glob("*.py")),
-             root / "parameters" / "lithium_metal_anode.py", *sorted((root / "submodels").glob("*.py"))]
+             root / "parameters" / "lithium_metal_anode.py", root / "parameters" / "activation.py",
+             *sorted((root / "submodels").glob("*.py"))]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())

@@ -28,13 +28,15 @@ from twin.units import MAH_CM2_PER_MOL_M2, mol_per_m2_from_mAh_per_cm2
 # deposit, dead Li, SEI Li [mol/m2], Li surface-area factor [-], electrolyte mass
 # [kg/m2], foil converted to porous Li [mol/m2], electrolyte salt [mol/m2], Li in the
 # cathode [mol/m2], the cathode's retained active material fraction [-], Li lost with
-# cathode material [mol/m2].
+# cathode material [mol/m2], Li plated since assembly [mol/m2] (the activation
+# transient's clock, `twin.submodels.activation`).
 (ACTIVE, DEPOSIT, DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, SALT, CATHODE, CATHODE_MATERIAL,
- CATHODE_MATERIAL_LI) = range(11)
-STATE_COUNT = 11
+ CATHODE_MATERIAL_LI, PLATED_SINCE_ASSEMBLY) = range(12)
+STATE_COUNT = 12
 # Accumulating states: what a cycle adds depends smoothly on the state, so they are
 # integrated (Adams-Bashforth predictor, trapezoidal corrector on the increments).
-ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, SALT, CATHODE_MATERIAL, CATHODE_MATERIAL_LI]
+ACCUMULATING = [DEAD, SEI, AREA, ELECTROLYTE, POROUS_FOIL, SALT, CATHODE_MATERIAL, CATHODE_MATERIAL_LI,
+                PLATED_SINCE_ASSEMBLY]
 # Li lost for good (out of the cyclable inventory of active and cathode Li).
 LOST = [DEAD, SEI, CATHODE_MATERIAL_LI]
 # Relaxing states: their end-of-cycle value is set by the cycle itself (the discharge
@@ -172,7 +174,7 @@ class CycleSkippingIntegrator:
         area_range = max(cycler.maximum_area_factor - 1.0, 1e-3)
         self.state_scale = np.array([
             q_ref, q_ref, q_ref, q_ref, area_range, ELECTROLYTE_SCALE * cycler.initial_state[ELECTROLYTE], q_ref,
-            ELECTROLYTE_SCALE * max(cycler.initial_state[SALT], 1e-12), q_ref, 1.0, q_ref,
+            ELECTROLYTE_SCALE * max(cycler.initial_state[SALT], 1e-12), q_ref, 1.0, q_ref, q_ref,
         ])
         self.threshold_mAh_cm2 = math.nan
         self.first_capacity_mAh_cm2 = math.nan

@@ -12,7 +12,8 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   and re-solved from any state. The cathode's initial concentration follows from its
   Li content (a uniform particle: the rests at the end of a cycle let it relax).
 * Accumulating states (dead Li, SEI Li, surface area, electrolyte mass, the cathode's
-  active material and the Li lost with it) are stepped
+  active material and the Li lost with it, the Li plated since assembly that clocks the
+  activation transient) are stepped
   h cycles at once with the discrete second-order Adams-Bashforth sum
   S_{n+h} = S_n + h g_n + h (h - 1) / 2 s, s the per-cycle change of g between the
   last two representative cycles (exact while g changes linearly); after the cycle
@@ -76,7 +77,8 @@ from twin.cycle_rows import cycle_rows
 from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, importable from here as before
     ACCUMULATING, ACTIVE, AREA, CATHODE, CATHODE_MATERIAL, CATHODE_MATERIAL_LI, DEAD, DEFAULT_INTERPOLATION_TOLERANCE,
     DEFAULT_TOLERANCE, DEPOSIT,
-    ELECTROLYTE, KNEE_ACTIVE_FRACTION, POROUS_FOIL, RELAXING, SALT, SEI, STATE_COUNT, CycleResult,
+    ELECTROLYTE, KNEE_ACTIVE_FRACTION, PLATED_SINCE_ASSEMBLY, POROUS_FOIL, RELAXING, SALT, SEI, STATE_COUNT,
+    CycleResult,
     CycleSkippingIntegrator,
     fill_skipped_cycles, run_cycle_skipping,
 )
@@ -84,6 +86,7 @@ from twin.cycling import CellSimulator
 from twin.design import CellDesign
 from twin.end_of_life import LifeOutcome
 from twin.errors import OptionError, SimulationError, raise_if_interrupted
+from twin.parameters.activation import ActivationParameters as ACT
 from twin.parameters.cathode_fade import CathodeFadeParameters as F
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.protocol import Protocol
@@ -107,7 +110,11 @@ CATHODE_FADE_PARAMETERS: dict[str, str] = {
     "Positive electrode active material retained fraction": F.initial_retained_fraction,
     "Lithium lost with positive electrode active material [mol.m-2]": F.initial_lost_lithium,
 }
-STATE_NAMES = (*STATE_PARAMETERS, CATHODE_LITHIUM, *CATHODE_FADE_PARAMETERS)
+# The activation transient's clock (twin.submodels.activation), after the cathode fade's.
+ACTIVATION_PARAMETERS: dict[str, str] = {
+    "Lithium plated since assembly [mol.m-2]": ACT.initial_plated_since_assembly,
+}
+STATE_NAMES = (*STATE_PARAMETERS, CATHODE_LITHIUM, *CATHODE_FADE_PARAMETERS, *ACTIVATION_PARAMETERS)
 # What the per-cycle row needs from the end of a cycle.
 END_OF_CYCLE_VARIABLES = (
     *STATE_NAMES, "Cumulative lithium plated [mol.m-2]", "Cumulative lithium stripped [mol.m-2]",
@@ -149,7 +156,8 @@ class RepresentativeCycler(CellSimulator):
     ) -> None:
         user_overrides = dict(overrides or {})
         as_inputs = {name: "[input]" for name in (*STATE_PARAMETERS.values(), CATHODE_CONCENTRATION,
-                                                  *CATHODE_FADE_PARAMETERS.values())}
+                                                  *CATHODE_FADE_PARAMETERS.values(),
+                                                  *ACTIVATION_PARAMETERS.values())}
         super().__init__(design, protocol, cell_model, options, {**user_overrides, **as_inputs})
         self.user_overrides = user_overrides
         self.user_inputs = dict(inputs or {})
@@ -190,6 +198,7 @@ class RepresentativeCycler(CellSimulator):
         retained, lost_li = (self._number(values, parameter) for parameter in CATHODE_FADE_PARAMETERS.values())
         state.append(self._number(values, CATHODE_CONCENTRATION) * self.cathode_m3_per_m2 * retained)
         state.extend((retained, lost_li))
+        state.extend(self._number(values, parameter) for parameter in ACTIVATION_PARAMETERS.values())
         return np.array(state, dtype=float)
 
     def state_inputs(self, state: np.ndarray) -> dict[str, float]:
@@ -199,6 +208,8 @@ class RepresentativeCycler(CellSimulator):
         inputs[CATHODE_CONCENTRATION] = float(state[CATHODE] / (self.cathode_m3_per_m2 * state[CATHODE_MATERIAL]))
         inputs.update({parameter: float(state[i]) for i, parameter in
                        zip((CATHODE_MATERIAL, CATHODE_MATERIAL_LI), CATHODE_FADE_PARAMETERS.values())})
+        inputs.update({parameter: float(state[i]) for i, parameter in
+                       zip((PLATED_SINCE_ASSEMBLY,), ACTIVATION_PARAMETERS.values())})
         return inputs
 
     def project(self, state: np.ndarray) -> np.ndarray:
@@ -218,6 +229,7 @@ class RepresentativeCycler(CellSimulator):
         state[SALT] = max(state[SALT], 0.0)
         state[CATHODE_MATERIAL] = min(max(state[CATHODE_MATERIAL], 1e-3), 1.0)
         state[CATHODE_MATERIAL_LI] = max(state[CATHODE_MATERIAL_LI], 0.0)
+        state[PLATED_SINCE_ASSEMBLY] = max(state[PLATED_SINCE_ASSEMBLY], 0.0)
         state[CATHODE] = min(max(state[CATHODE], 0.0), self.cathode_full_mol_m2 * state[CATHODE_MATERIAL])
         return state
 

@@ -9,6 +9,7 @@ import pybamm
 from twin.errors import OptionError
 from twin.submodels import (
     CELL_MODELS,
+    ActivationTransient,
     AnodeThickness,
     CathodeMaterialLoss,
     CathodeWetting,
@@ -50,6 +51,7 @@ SUMMARY_VARIABLES = [
     "Li-metal surface area factor",
     "Plated lithium deposit [mol.m-2]",
     "Porous foil lithium [mol.m-2]",
+    "Lithium plated since assembly [mol.m-2]",
     "Positive electrode active material retained fraction",
     "Lithium lost with positive electrode active material [mol.m-2]",
 ]
@@ -71,6 +73,7 @@ def build_model(cell_model: str = "spm", options: Mapping[str, str] | None = Non
     )
     model.submodels["lithium inventory"] = LithiumInventory(param, pb_options)
     model.submodels["deposit morphology"] = DepositMorphology(param, li_options)
+    model.submodels["activation transient"] = ActivationTransient(param, li_options)
     model.submodels["sei formation"] = SEIFormation(param, li_options)
     model.submodels["lithium metal sei"] = LithiumMetalSEI(param, li_options)
     model.submodels["dead lithium"] = DeadLithium(param, li_options)

@@ -27,14 +27,16 @@ from twin.strategies.schema import CEAnchor, Strategy, with_family_defaults
 
 TABLE_SOURCE = ("Yan, Zeng, Liu, Shu, Zeng, Energy Materials 3, 300002 (2023), Table 1 row {row} "
                 "(Li||Cu CE as reported)")
-TABLE_NOTE = "test capacity not reported in Table 1; 1 mAh/cm2 assumed"
+# None of the sources says over which cycles its CE was averaged (twin.anchoring).
+CYCLES_NOTE = "; no cycle window given: the mean of cycles 4-20 of a 20-cycle test assumed"
+TABLE_NOTE = "test capacity not reported in Table 1; 1 mAh/cm2 assumed" + CYCLES_NOTE
 KIM_SOURCE = ("S. C. Kim et al., PNAS 120, e2214357120 (2023), supplementary data: '{row}' "
               "(shared/data/li_cu_ce/kim2023_electrolyte_ce.csv)")
 EDB_SOURCE = ("Electrolytomics compilation, ChemRxiv 2024, doi 10.26434/chemrxiv-2024-vqtc7 "
               "(shared/data/li_cu_ce/edb2_ce_current_density.csv line {line}: {what})")
 ASSUMED_CD_NOTE = ("the compilation gives no current density; 0.5 mA/cm2 assumed (most common in the "
-                   "Electrolytomics rows); capacity 1 mAh/cm2 assumed")
-EDB_NOTE = "test capacity not in the compilation; 1 mAh/cm2 assumed"
+                   "Electrolytomics rows); capacity 1 mAh/cm2 assumed" + CYCLES_NOTE)
+EDB_NOTE = "test capacity not in the compilation; 1 mAh/cm2 assumed" + CYCLES_NOTE
 
 
 def _table(row: int, name: str, family: str, description: str, ce_pct: float, current_density: float,

@@ -81,6 +81,7 @@ from pybamm.input.parameters.lithium_ion.Xu2019 import (
     li_metal_electrolyte_exchange_current_density_Xu2019,
 )
 
+from twin.parameters.activation import activation_parameter_values
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.units import LI_MOLAR_VOLUME_M3_PER_MOL, mol_per_m2_from_mAh_per_cm2
 
@@ -162,6 +163,8 @@ def lithium_metal_anode_parameter_values() -> dict:
         P.stack_pressure_half_effect: 3.0e5,
         # stack thickness outside the anode (set from the design)
         P.stack_thickness_excluding_anode: 100e-6,
+        # activation transient over the first cycles (twin.parameters.activation)
+        **activation_parameter_values(),
     }
 
 

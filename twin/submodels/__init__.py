@@ -1,5 +1,6 @@
 """PyBaMM submodels for what kills a lithium-metal anode (one effect per file)."""
 
+from twin.submodels.activation import ActivationTransient
 from twin.submodels.anode_thickness import AnodeThickness
 from twin.submodels.cathode_fade import CathodeMaterialLoss
 from twin.submodels.dead_lithium import DeadLithium
@@ -20,7 +21,7 @@ from twin.submodels.sei_formation import SEIFormation
 from twin.submodels.surface_roughening import SurfaceRoughening
 
 __all__ = [
-    "AnodeThickness", "CathodeMaterialLoss", "CathodeWetting", "CELL_MODELS", "DeadLithium", "DepositMorphology", "ElectrolyteConsumption",
+    "ActivationTransient", "AnodeThickness", "CathodeMaterialLoss", "CathodeWetting", "CELL_MODELS", "DeadLithium", "DepositMorphology", "ElectrolyteConsumption",
     "LITHIUM_METAL_OPTIONS", "LithiumInventory", "LithiumMetalKinetics", "LithiumMetalOptions",
     "LithiumMetalSEI", "LithiumMetalUtilisation", "PorousFoil", "PorousLayerTransport", "SaltDepletion",
     "SEIFormation", "SurfaceRoughening",

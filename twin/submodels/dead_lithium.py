@@ -16,7 +16,8 @@ class DeadLithium(pybamm.BaseSubModel):
     "constant fraction": f = f_0. "current dependent": f = f_0 (J_plating / J_ref)^b M;
     the deposit morphology (and so how much of it is orphaned on stripping) is set by
     the plating current density, which is the protocol's CC charge current density,
-    and by the plated amount, temperature and stack pressure (M, `DepositMorphology`).
+    and by the plated amount, temperature and stack pressure (M, `DepositMorphology`);
+    both laws carry the activation factor of a fresh electrode (`ActivationTransient`).
     Dead Li can be revived at a first-order rate (iodine-type hosts). Dead Li and SEI
     form a porous layer whose ionic resistance L / (kappa_e eps^b) adds an overpotential
     (Xu et al., J. Electrochem. Soc. 166, A3456, 2019); it rises as electrolyte dries
@@ -61,6 +62,8 @@ class DeadLithium(pybamm.BaseSubModel):
                 fraction = f_0 * (J / J_ref) ** b * variables["Deposit morphology loss factor"]
             else:
                 fraction = f_0
+            # a fresh electrode orphans more (`ActivationTransient`)
+            fraction = fraction * variables["Activation loss factor"]
             r_dead = availability * fraction * strip
             r_revive = LI.dead_li_revival_rate * pybamm.maximum(n_dead, 0)
             # Porous layer: dead Li skeleton plus the SEI that fills it.

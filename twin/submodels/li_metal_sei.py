@@ -13,9 +13,10 @@ LI = LithiumMetalParameters()
 class LithiumMetalSEI(pybamm.BaseSubModel):
     """Li consumed into SEI [mol.m-2].
 
-    Rate = availability x (k_SEI(T) x A x g + f_fresh M x (plated + stripped rate)),
+    Rate = availability x (k_SEI(T) x A x g + f_fresh M F_act x (plated + stripped rate)),
     k_SEI(T) Arrhenius with the SEI growth activation energy, M the deposit morphology
-    loss factor (`DepositMorphology`), plus the formation stage on a fresh surface
+    loss factor (`DepositMorphology`), F_act the activation factor of a fresh electrode
+    (`ActivationTransient`), plus the formation stage on a fresh surface
     (`SEIFormation`):
     growth proportional to the active surface area A (which roughening raises), plus
     re-formation on fresh Li exposed when the interface moves. `g` is 1 for
@@ -59,7 +60,8 @@ class LithiumMetalSEI(pybamm.BaseSubModel):
             E_sei = LI.sei_activation_energy
             T_ref = LI.morphology_reference_temperature
             k_sei = LI.sei_rate_constant * pybamm.exp(E_sei / self.param.R * (1 / T_ref - 1 / T))
-            f_fresh = LI.sei_fresh_surface_fraction * variables["Deposit morphology loss factor"]
+            f_fresh = (LI.sei_fresh_surface_fraction * variables["Deposit morphology loss factor"]
+                       * variables["Activation loss factor"])  # a fresh SEI matures (`ActivationTransient`)
             V_sei = LI.sei_molar_volume
             thickness = n_sei * V_sei / area
             if self.law == "diffusion limited":

@@ -16,6 +16,7 @@ LITHIUM_METAL_OPTIONS: dict[str, tuple[str, ...]] = {
     "electrolyte consumption": ("true", "false"),
     "deposit morphology": ("conditions dependent", "constant"),
     "porous foil": ("true", "false"),
+    "activation transient": ("true", "false"),
 }
 
 CELL_MODELS: tuple[str, ...] = ("spm", "spme", "dfn")

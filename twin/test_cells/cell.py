@@ -18,6 +18,7 @@ from twin.errors import raise_if_interrupted
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.parameters.lithium_metal_anode import lithium_metal_anode_parameter_values
 from twin.submodels import (
+    ActivationTransient,
     AnodeThickness,
     DeadLithium,
     DepositMorphology,
@@ -136,6 +137,7 @@ def _submodels(param, cell: str, options: LithiumMetalOptions) -> list[pybamm.Ba
         SaltDepletion(param, options),
         SurfaceRoughening(param, options),
         DepositMorphology(param, options),
+        ActivationTransient(param, options),
         SEIFormation(param, options),
         LithiumMetalSEI(param, options),
         DeadLithium(param, options),

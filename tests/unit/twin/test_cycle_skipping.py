@@ -28,8 +28,9 @@ class LossyCell:
         self.q = mol_per_m2_from_mAh_per_cm2(self.design.areal_capacity_mAh_cm2)
         self.loss_fraction = loss_fraction
         # no porous foil; 0.1 mol/m2 of salt, untouched; the cathode keeps all its
-        # material (the last two states)
-        self.initial_state = np.array([np_ratio * self.q, 0.0, 0.0, 0.0, 1.0, 0.05, 0.0, 0.1, self.q, 1.0, 0.0])
+        # material (the two states after the cathode's Li); no activation clock (the last)
+        self.initial_state = np.array([np_ratio * self.q, 0.0, 0.0, 0.0, 1.0, 0.05, 0.0, 0.1, self.q, 1.0, 0.0,
+                                       0.0])
         self.maximum_area_factor = 5.0
         self.calls = 0
 

@@ -28,8 +28,9 @@ def test_every_option_combination_is_well_posed(cell_model):
 def test_switching_effects_off_removes_their_states():
     full = build_model("spm")
     bare = build_model("spm", {k: v[-1] for k, v in LITHIUM_METAL_OPTIONS.items()})
-    # SEI, dead Li, surface area, electrolyte mass, its salt and porous foil are the six optional states
-    assert len(full.rhs) - len(bare.rhs) == 6
+    # SEI, dead Li, surface area, electrolyte mass, its salt, porous foil and the activation
+    # transient's plated-Li clock are the seven optional states
+    assert len(full.rhs) - len(bare.rhs) == 7
 
 
 def test_unknown_option_value_is_rejected():
