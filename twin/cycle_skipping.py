@@ -79,6 +79,11 @@ SMOOTH_INTERPOLATION_WEIGHT = 0.2
 # error of a fraction of a cycle's consumption moves a near-vertical capacity curve by
 # percent), so the allowed error shrinks with what is left.
 ELECTROLYTE_SCALE = 0.01
+# The activation transient's clock (Li plated since assembly) grows by a whole cycle's
+# charge per cycle, hundreds of times what the loss states gain; it only matters through
+# exp(-Q / Q_act), settled after the first few cycles, and the losses it sets are
+# controlled as states of their own. Its error counts against this many cycles' charge.
+ACTIVATION_CLOCK_SCALE_CYCLES = 10.0
 # Active Li below this fraction of the cathode capacity at the end of a cycle: the
 # cell is past its knee (anode-limited discharge).
 KNEE_ACTIVE_FRACTION = 1e-3
@@ -174,7 +179,8 @@ class CycleSkippingIntegrator:
         area_range = max(cycler.maximum_area_factor - 1.0, 1e-3)
         self.state_scale = np.array([
             q_ref, q_ref, q_ref, q_ref, area_range, ELECTROLYTE_SCALE * cycler.initial_state[ELECTROLYTE], q_ref,
-            ELECTROLYTE_SCALE * max(cycler.initial_state[SALT], 1e-12), q_ref, 1.0, q_ref, q_ref,
+            ELECTROLYTE_SCALE * max(cycler.initial_state[SALT], 1e-12), q_ref, 1.0, q_ref,
+            ACTIVATION_CLOCK_SCALE_CYCLES * q_ref,
         ])
         self.threshold_mAh_cm2 = math.nan
         self.first_capacity_mAh_cm2 = math.nan

@@ -11,7 +11,9 @@ from twin.test_cells import (
     LiCuTest, ReservoirTest, SymmetricTest, TestCellError, mol_m2, run_li_cu, run_reservoir, run_symmetric,
 )
 
-DEAD_LI_ONLY = {"SEI on lithium metal": "none", "dead lithium": "constant fraction", "surface roughening": "false"}
+DEAD_LI_ONLY = {"SEI on lithium metal": "none", "dead lithium": "constant fraction", "surface roughening": "false",
+                "activation transient": "false"}
+NO_ACTIVATION = {"activation transient": "false"}
 N_REF_MOL_M2 = 1e-4  # "Lithium availability reference amount [mol.m-2]"
 
 
@@ -26,8 +28,12 @@ def test_li_cu_books_every_plated_mole_and_strips_to_the_cut_off():
     assert c["active_li_mAh_cm2"].iloc[-1] < 1e-4
     # the first plating also forms the first SEI (formation): its CE is the lowest
     assert c["coulombic_efficiency"].iloc[0] < c["coulombic_efficiency"].iloc[1:].min() - 0.01
-    # surface roughening raises the SEI area: after formation the CE drifts down cycle by cycle
-    assert np.all(np.diff(c["coulombic_efficiency"].iloc[1:]) < 0)
+    # surface roughening raises the SEI area: after formation the CE drifts down cycle by
+    # cycle, once the activation transient (which lifts the CE over the first cycles) is off
+    settled = run_li_cu(LiCuTest(current_density_mA_cm2=1.0, cycles=6), options=NO_ACTIVATION).cycles
+    assert np.all(np.diff(settled["coulombic_efficiency"].iloc[1:]) < 0)
+    # with it, the CE rises after formation (the fresh electrode's losses settle)
+    assert np.all(np.diff(c["coulombic_efficiency"].iloc[1:]) > 0)
     assert result.average_coulombic_efficiency == pytest.approx(c["coulombic_efficiency"].iloc[3:].mean())
 
 
@@ -92,8 +98,11 @@ def test_symmetric_cell_dies_when_its_foil_runs_out_thinner_and_faster_sooner():
     # the porous dead-Li/SEI layer grows, and with it the overpotential
     assert np.all(np.diff(c["overpotential_strip_mV"]) > 0)
     assert np.all(np.diff(c["porous_layer_resistance_ohm_cm2"]) > 0)
-    # mirror assumption: the stripping and plating half-cycles look alike
-    np.testing.assert_allclose(c["overpotential_strip_mV"], c["overpotential_plate_mV"], rtol=0.05)
+    # mirror assumption: the stripping and plating half-cycles look alike (while a strip
+    # leaves Li on the foil: the strip of the cycle before the last nearly empties it, its
+    # availability collapses on one side only)
+    mirror = c.iloc[:-1]
+    np.testing.assert_allclose(mirror["overpotential_strip_mV"], mirror["overpotential_plate_mV"], rtol=0.05)
     assert thin.cycles["overpotential_strip_mV"].iloc[-1] == pytest.approx(100.0, rel=1e-3)
 
 
