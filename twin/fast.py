@@ -40,7 +40,9 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   cathode capacity for Li, of the area range, of the electrolyte mass left);
   (b) how far the new cycle and the skipped cycles lie from what the step assumed
   and from the straight line through the simulated cycles around them (active and
-  cathode Li, capacities, wetting) against `interpolation_tolerance`. A step that
+  cathode Li, capacities, wetting) against `interpolation_tolerance`; the capacities
+  and the wetting, outputs rather than states carried on, count by the chord's error
+  over the skipped cycles (`twin.cycle_skipping.chord_error_weight`). A step that
   fails is rejected and retried shorter; the next step grows with error^(-1/3).
 * Events: steps land on the last cycle before the knee (active Li running out) and
   on the last cycle above the end-of-life threshold (predicted from the cathode's
