@@ -186,14 +186,27 @@ def bench_startup() -> dict[str, Any]:
     return out
 
 
-def bench_sweeps(servers: Any, folder: Path) -> list[dict[str, Any]]:
+def sweep_cases(designs: int | None = None) -> list[Any]:
+    """The grid's designs, or a fixed sample of `designs` of them (seed 0, grid order)."""
+    import random
+
     from twin.design import CellDesign
-    from twin.experiments.sweep import RunSettings, expand_grid, resolve_mode, run_sweep
+    from twin.experiments.sweep import expand_grid
     from twin.protocol import Protocol
+
+    cases = expand_grid(CellDesign(), Protocol(), **SWEEP_GRID)
+    if designs is None or designs >= len(cases):
+        return cases
+    return [cases[i] for i in sorted(random.Random(0).sample(range(len(cases)), designs))]
+
+
+def bench_sweeps(servers: Any, folder: Path, designs: int | None = None,
+                 local_only: bool = False) -> list[dict[str, Any]]:
+    from twin.experiments.sweep import RunSettings, resolve_mode, run_sweep
 
     import twin.experiments.sweep as sweep
 
-    cases = expand_grid(CellDesign(), Protocol(), **SWEEP_GRID)
+    cases = sweep_cases(designs)
     settings = RunSettings(mode=resolve_mode(None))
     rows = []
     tables = []
@@ -220,6 +233,10 @@ def bench_sweeps(servers: Any, folder: Path) -> list[dict[str, Any]]:
     cpu_before: dict[str, float] = {}
     one("local, 1 worker", 1, None)
     cpu("local, 1 worker")
+    if local_only:
+        one("local, 2 workers", 2, None)
+        cpu("local, 2 workers")
+        return rows
     with servers.dask_cluster(folder / "dask", workers=2) as cluster:
         one("Dask, 2 worker processes", 2, cluster.address)
     cpu("Dask, 2 worker processes")  # the workers' imports and the scheduler included
@@ -375,9 +392,22 @@ def update_results_md(path: Path, section: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=HERE)
+    parser.add_argument("--sweep-only", action="store_true",
+                        help="only the fast-mode sweep on 1 and 2 local workers; prints its table, writes no file")
+    parser.add_argument("--sweep-designs", type=int, default=None, metavar="N",
+                        help="with --sweep-only: a fixed sample of N of the grid's designs (default: all)")
     args = parser.parse_args(argv)
     from twin.files import write_atomic
 
+    if args.sweep_designs is not None and not args.sweep_only:
+        parser.error("--sweep-designs needs --sweep-only (the report holds the whole grid)")
+    if args.sweep_only:
+        with tempfile.TemporaryDirectory(prefix="twin-bench-scale-") as tmp:
+            rows = bench_sweeps(None, Path(tmp), args.sweep_designs, local_only=True)
+        print(f"machine: {machine()}")
+        for row in rows:
+            print(json.dumps(row))
+        return 0
     servers = load_servers()
     results: dict[str, Any] = {"machine": machine()}
     with tempfile.TemporaryDirectory(prefix="twin-bench-scale-") as tmp:

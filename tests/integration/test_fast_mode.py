@@ -125,3 +125,30 @@ def test_fast_matches_full_on_a_long_lived_design_reviving_its_dead_li():
     common_cycles = a.index.intersection(b.index)
     assert np.max(np.abs(a[common_cycles] - b[common_cycles])) < 0.01 * full.initial_capacity_mAh_cm2
     assert fast.extra["simulated_cycles"] < full.cycle_life / 10
+    # an anode-free cell: each charge takes back what the discharge before put in, so a
+    # skipped cycle's cell CE is Q_n / Q_(n-1), as a simulated one's is (to ~2e-4 here)
+    cycles = fast.cycles
+    q = cycles["discharge_capacity_mAh_cm2"].to_numpy()
+    skipped = ~cycles["simulated"].to_numpy()[1:]
+    assert skipped.sum() > 100
+    ratio = q[1:][skipped] / q[:-1][skipped]
+    assert np.abs(cycles["coulombic_efficiency"].to_numpy()[1:][skipped] - ratio).max() < 1e-4
+
+
+def test_fast_matches_full_on_a_lean_design_that_dries_out():
+    # 3 g/Ah: the electrolyte runs dry after ~160 cycles and the capacity falls off a
+    # cliff over the last tens of cycles, where fast mode still skips cycles
+    design = CellDesign(np_ratio=2.0, areal_capacity_mAh_cm2=4.0, electrolyte_g_per_Ah=3.0)
+    full = predict_cycle_life(design, mode="full")
+    fast = predict_cycle_life(design, mode="fast")
+    assert full.end_of_life_reason == fast.end_of_life_reason == "electrolyte_dry_out"
+    assert full.cycle_life is not None and full.cycle_life > 100
+    assert abs(fast.cycle_life - full.cycle_life) <= 0.02 * full.cycle_life
+    a = full.cycles.set_index("cycle")["discharge_capacity_mAh_cm2"]
+    b = fast.cycles.set_index("cycle")["discharge_capacity_mAh_cm2"]
+    common_cycles = a.index.intersection(b.index)
+    assert np.max(np.abs(a[common_cycles] - b[common_cycles])) < 0.01 * full.initial_capacity_mAh_cm2
+    assert fast.extra["simulated_cycles"] < full.cycle_life / 3
+    wetting = fast.cycles.set_index("cycle")["wetting_fraction"]
+    drying = fast.cycles[(wetting < 0.9).to_numpy()]
+    assert (~drying["simulated"]).sum() > 0.65 * len(drying)  # the cliff is skipped too (0.56 with steps of 1-2)

@@ -9,7 +9,7 @@ import pytest
 from twin.cycle_rows import SUMMARY_COLUMNS, cycle_rows
 from twin.cycle_skipping import (
     ACCUMULATING, ACTIVE, AREA, CATHODE, DEAD, ELECTROLYTE, RELAXING, SEI, SHORT_LIFE_CYCLES, STATE_COUNT,
-    CycleResult, _longest_step, classify_states, fill_skipped_cycles, run_cycle_skipping,
+    CycleResult, _longest_step, chord_error_weight, classify_states, fill_skipped_cycles, run_cycle_skipping,
 )
 from twin.design import CellDesign
 from twin.protocol import Protocol
@@ -238,3 +238,19 @@ def test_the_longest_step_bisection_agrees_with_walking_one_cycle_at_a_time(last
     asked.clear()
     assert _longest_step(limit, fits) == walked
     assert len(asked) <= 8  # log2(100) + 1 predictions, not one per cycle
+
+
+@pytest.mark.parametrize("h, spacing", [(1, 1), (2, 1), (3, 3), (10, 4), (5, 20)])
+def test_the_chord_weight_turns_a_deviation_into_the_interpolation_error_of_a_parabola(h, spacing):
+    # capacity falling on a parabola, simulated at cycles -spacing, 0 and h: the step's
+    # deviation from the line through the first two, times the weight, is how far the
+    # chord from 0 to h misses the curve at worst (c'' h^2 / 8, at the middle)
+    def capacity(n):
+        return 3.7 - 0.002 * n - 0.0015 * n**2
+
+    trend = capacity(0) + h * (capacity(0) - capacity(-spacing)) / spacing
+    deviation = abs(capacity(h) - trend)
+    middle = np.linspace(0, h, 2001)
+    chord = capacity(0) + (capacity(h) - capacity(0)) * middle / h
+    worst = np.abs(capacity(middle) - chord).max()
+    assert chord_error_weight(h, spacing) * deviation == pytest.approx(worst, rel=1e-6)
