@@ -529,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=REPO / "validation")
     parser.add_argument("--write-prior", type=Path, default=None, help="also write the prior learned from all cells")
     parser.add_argument("--prior-only", action="store_true", help="only learn and write the prior")
+    parser.add_argument("--write-library", type=Path, default=None,
+                        help="also write the simulation library as the recipe's package data (.library.npz)")
     parser.add_argument("--from-json", type=Path, default=None,
                         help="only re-render the .md and .png from a real_cells.json this script wrote")
     parser.add_argument("--spot-check", type=int, default=4,
@@ -552,8 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     if not path.is_file():
         print(f"error: {path} not found (give --data-dir or set TWIN_SHARED_DATA)", file=sys.stderr)
         return 2
-    if args.prior_only and args.write_prior is None:
-        print("error: --prior-only needs --write-prior FILE", file=sys.stderr)
+    if args.prior_only and args.write_prior is None and args.write_library is None:
+        print("error: --prior-only needs --write-prior FILE or --write-library FILE", file=sys.stderr)
         return 2
     start = time.perf_counter()
     recipe = load_recipe(RECIPE)
@@ -569,6 +571,13 @@ def main(argv: list[str] | None = None) -> int:
                             progress)
     build_s = time.perf_counter() - start
     print(f"library {library.key}: {len(library.values)} curves ({build_s:.0f} s)", file=sys.stderr)
+    if args.write_library is not None:
+        from twin.calibration.library import save_shipped_library
+
+        save_shipped_library(library, recipe, design, args.seed, args.write_library)
+        print(f"wrote library {len(library.values)} curves to {args.write_library}", file=sys.stderr)
+        if args.prior_only and args.write_prior is None:
+            return 0
     if args.write_prior is not None:
         prior = learn_shipped_prior(library, cells, recipe, formation)
         prior.save(args.write_prior)
