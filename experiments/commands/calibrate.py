@@ -87,7 +87,7 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 @click.option("--method", type=click.Choice(["auto", "library", "optuna"]), default="auto", show_default=True,
               help="auto: the cross-validated library posterior (the recipe's shipped library of twin curves "
                    "and fleet prior) when the recipe ships one covering the cell's design and no optuna option "
-                   "(--trials, --study, --warm-start) is given; else optuna (MAP with the prior).")
+                   "(--trials, --study, --warm-start, --sampler, --timeout, --storage) is given; else optuna (MAP with the prior).")
 @handle_errors
 def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: str | None, fit_cycles: int | None,
         trials: int | None, timeout: float | None, n_jobs: int, seed: int | None, sampler: str | None,
@@ -132,7 +132,7 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
         warm_start=load_warm_start(warm_start) if warm_start is not None else None,
     )
     shipped = library_for(method, recipe_file, loaded, cycle_data, prior, changed,
-                          trials is not None or study_name is not None or warm_start is not None)
+                          optuna_asked(trials, study_name, warm_start, sampler, timeout, storage))
     check_places(None if shipped else settings.storage, tracking_uri, experiment_name, tracking=not no_tracking)
     if shipped is not None:
         from twin.calibration.study import calibrate_with_library
@@ -148,6 +148,15 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
         result = calibrate(cycle_data, loaded, fit_cycles, settings, tracker,
                            callbacks=[lambda study, trial: advance(1)], prior=prior)
     _emit_result(result, prior_note, fmt, cycle_data, out)
+
+
+def optuna_asked(trials: int | None, study_name: str | None, warm_start: Path | None, sampler: str | None,
+                 timeout: float | None, storage: str) -> bool:
+    """An option only optuna uses was given (then --method auto runs optuna)."""
+    from twin.calibration.study import DEFAULT_STORAGE
+
+    return (any(v is not None for v in (trials, study_name, warm_start, sampler, timeout))
+            or storage != DEFAULT_STORAGE)
 
 
 def library_for(method: str, recipe_file: Path, recipe: Any, cycle_data: Any, prior: Any, changed: list[str],
