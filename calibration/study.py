@@ -840,8 +840,9 @@ def calibrate_with_library(data: CycleData, recipe: Recipe, fit_cycles: int | No
                     "horizon": library.horizon, "effective_members": posterior.effective_members,
                     "map_member": best.trial_number, "likelihood_sd": prior.likelihood_sd,
                     "noise_sd": noise, "discrepancy_per_cycle": growth}
-    quality = {"fit_loss": best.loss, "residual_noise": best.loss, "poor_fit": bool(best.loss > 3.0 * noise),
-               "effective_members": posterior.effective_members}
+    # the MAP member's data-only RMS; "poor" beyond 3 x the fleet's noise (a cell unlike the fleet)
+    quality = {"loss": best.loss, "fit_loss": best.loss, "residual_rms": best.loss, "noise_sd": noise,
+               "poor_fit": bool(best.loss > 3.0 * noise), "effective_members": posterior.effective_members}
     result = CalibrationResult(
         best_params=dict(best.params), loss=best.loss, best_trial=None, study=None, storage=None,
         mlflow_run_id=run_id, forecast=forecast, trials=0, fit_cycles=fit_cycles,
