@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: install demo test test-unit test-integration lint-imports bench validate-real validate-literature prior docs clean
+.PHONY: install demo test test-unit test-integration lint-imports bench validate-real validate-literature prior library docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,11 @@ validate-real: $(STAMP)
 ## Learn the anode-free recipe's population prior from every shared cell (package data)
 prior: $(STAMP)
 	$(BIN)/python experiments/validate_cv.py --jobs $(WORKERS) --prior-only \
-		--write-prior experiments/recipes/anode-free-cu-lfp.prior.json
+		--write-prior experiments/recipes/anode-free-cu-lfp.prior.json \
+		--write-library experiments/recipes/anode-free-cu-lfp.library.npz
+
+## The same (after a physics change, one command): the recipe's library of twin curves and its prior
+library: prior
 
 ## Run the published cases of validation/literature/*.toml; writes validation/literature.*
 validate-literature: $(STAMP)

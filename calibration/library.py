@@ -170,4 +170,85 @@ def build_library(recipe: Recipe, design: Mapping[str, Any], horizon: int, size:
     return library
 
 
-__all__ = ["SimulationLibrary", "build_library", "physics_hash", "recipe_hash", "to_latent", "unit_to_values"]
+__all__ = ["LIBRARY_SUFFIX", "ShippedLibrary", "curve_fingerprint", "load_shipped_library", "save_shipped_library", "simulate_members", "SimulationLibrary", "build_library", "physics_hash", "recipe_hash", "to_latent", "unit_to_values"]
+
+
+# --- The library shipped with a recipe (package data: experiments/recipes/NAME.library.npz) ---
+
+LIBRARY_SUFFIX = ".library.npz"
+# Library members re-simulated to check the shipped curves against the twin's physics
+# (tests/unit/calibration/test_shipped_library.py): a stale library fails CI.
+PROBE_MEMBERS = (0, 1)
+PROBE_DECIMALS = 6
+
+
+def curve_fingerprint(retention: np.ndarray) -> str:
+    """sha256 (16 hex digits) of the probe members' curves rounded to PROBE_DECIMALS:
+    it changes when the twin's curves change (not on an edit that leaves them)."""
+    rows = np.round(np.asarray(retention, dtype=float)[list(PROBE_MEMBERS)], PROBE_DECIMALS)
+    return hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest()[:16]
+
+
+@dataclass
+class ShippedLibrary:
+    """A library with what it covers: the recipe (by recipe_hash), the design it was
+    simulated at and the curve fingerprint that keys it."""
+
+    library: SimulationLibrary
+    recipe_hash: str
+    design: dict[str, Any]
+    seed: int
+    fingerprint: str
+
+    def covers(self, recipe: Recipe, design: Mapping[str, Any]) -> bool:
+        """True when `recipe` is the one simulated and `design` equals the library's in
+        every field but the electrolyte amount (the flooded anode-free twin's curve
+        hardly depends on it: validation/real_cells.md checks 13 vs 50 uL)."""
+        if recipe_hash(recipe) != self.recipe_hash:
+            return False
+        keys = (set(design) | set(self.design)) - {"electrolyte_g_per_Ah"}
+        return all(design.get(k) == self.design.get(k) for k in keys)
+
+
+def save_shipped_library(library: SimulationLibrary, recipe: Recipe, design: Mapping[str, Any], seed: int,
+                         path: Path) -> Path:
+    """Write `library` as package data (atomic .npz with its metadata)."""
+    import io
+
+    from twin.files import write_atomic
+
+    fingerprint = curve_fingerprint(library.retention)
+    meta = {"names": list(library.names), "recipe_hash": recipe_hash(recipe), "design": dict(design),
+            "horizon": library.horizon, "size": int(len(library.values)), "seed": seed, "fingerprint": fingerprint,
+            "key": shipped_key(recipe, design, library.horizon, len(library.values), seed, fingerprint)}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, values=library.values, retention=library.retention,
+                        meta=np.array(json.dumps(meta, sort_keys=True, default=str)))
+    return write_atomic(path, buffer.getvalue())
+
+
+def shipped_key(recipe: Recipe, design: Mapping[str, Any], horizon: int, size: int, seed: int,
+                fingerprint: str) -> str:
+    """The shipped library's key: recipe, design, horizon, size, seed and curve fingerprint."""
+    text = json.dumps({"recipe": recipe_hash(recipe), "design": dict(design), "horizon": horizon, "size": size,
+                       "seed": seed, "fingerprint": fingerprint}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_shipped_library(path: Path) -> ShippedLibrary | None:
+    """The library stored at `path` (None when there is none)."""
+    if not Path(path).is_file():
+        return None
+    stored = np.load(path)
+    meta = json.loads(str(stored["meta"]))
+    library = SimulationLibrary(list(meta["names"]), stored["values"], stored["retention"], str(meta["key"]))
+    return ShippedLibrary(library, str(meta["recipe_hash"]), dict(meta["design"]), int(meta["seed"]),
+                          str(meta["fingerprint"]))
+
+
+def simulate_members(recipe: Recipe, design: Mapping[str, Any], library: SimulationLibrary,
+                     members: Sequence[int]) -> np.ndarray:
+    """Re-simulate library members (rows) to the library's horizon with today's physics."""
+    return np.vstack([_simulate_point((recipe, dict(design), dict(zip(library.names, map(float, library.values[i]),
+                                                                     strict=True)), library.horizon))
+                      for i in members])

@@ -483,7 +483,7 @@ class CalibrationResult:
 
     best_params: dict[str, Any]
     loss: float
-    best_trial: int
+    best_trial: int | None
     study: str
     storage: str | None
     mlflow_run_id: str | None
@@ -500,6 +500,10 @@ class CalibrationResult:
     notes: list[str] = field(default_factory=list)
     fit_quality: dict[str, Any] = field(default_factory=dict)
     prior: dict[str, Any] | None = None
+    # which path ran: "optuna" (MAP / least squares by trials) or "library-posterior"
+    # (calibrate_with_library, the cross-validated method); the library it used
+    method: str = "optuna"
+    library: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from twin.provenance import provenance
@@ -525,6 +529,8 @@ class CalibrationResult:
             "notes": list(self.notes),
             "fit_quality": dict(self.fit_quality),
             "prior": self.prior,
+            "method": self.method,
+            "library": self.library,
         }
 
 
@@ -778,3 +784,81 @@ def load_warm_start(path: str | Path) -> dict[str, Any]:
     if bad:
         raise RecipeError(f"warm-start file {path.name}: {bad[0]!r} is not finite")
     return params
+
+
+def calibrate_with_library(data: CycleData, recipe: Recipe, fit_cycles: int | None, shipped: Any, prior: Any,
+                           tracker: CalibrationTracker | None = None) -> CalibrationResult:
+    """The cross-validated method (validation/real_cells.md): the posterior over the
+    recipe's shipped library of twin curves with its fleet prior, the prior's noise x
+    likelihood scale in the likelihood and its noise and band growth in the band
+    (calibration.crossval.forecast_cell, exactly). No optuna trial runs; the JSON
+    says ``method`` "library-posterior" and best_params is the library's MAP member."""
+    import numpy as np
+
+    from twin.calibration.crossval import Cell, forecast_cell
+    from twin.calibration.forecast import Member, MemberCurve, build_forecast, score_unseen
+    from twin.calibration.posterior import NEGLIGIBLE_WEIGHT, mixture_quantiles, predictive_sd
+
+    target, unseen, twin_target, design, protocol = _prepare(data, recipe, fit_cycles)
+    notes: list[str] = []
+    if hasattr(prior, "without_cell") and data.cell_id in getattr(prior, "cells", ()):
+        notes.append(f"the fleet prior holds a fit of cell {data.cell_id} itself: left out of its prior")
+        prior = prior.without_cell(data.cell_id)
+    library = shipped.library
+    formation = recipe.fit.formation_cycles
+    cell = Cell(data.cell_id or "cell", np.asarray(data.cycle_numbers, dtype=np.int64),
+                np.asarray(data.normalized_capacity, dtype=float), dict(data.meta))
+    window = fit_cycles if fit_cycles is not None else int(data.cycle_numbers.max())
+    noise, growth = prior.noise_sd, prior.discrepancy_per_cycle
+    posterior = forecast_cell(library, cell, window, formation, prior, noise, growth)
+    weights = posterior.weights
+    keep = np.flatnonzero(weights >= NEGLIGIBLE_WEIGHT * weights.max())
+    keep = keep[np.argsort(-weights[keep], kind="stable")]
+    cycles = np.arange(1, library.horizon + 1)
+    fit_n, fit_q = cell.fitted(window, formation)
+    curves = []
+    for i in keep:
+        params = dict(zip(library.names, map(float, library.values[i]), strict=True))
+        rms = float(np.sqrt(np.mean((posterior.scale[i] * library.retention[i, fit_n - 1] - fit_q) ** 2)))
+        member = Member(int(i), rms, params, float(posterior.scale[i]), float(weights[i]))
+        curves.append(MemberCurve(member, cycles, posterior.scale[i] * library.retention[i], None, "library"))
+    last = posterior.last_fit_cycle
+
+    def band(at: np.ndarray, stack: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(mixture_quantiles(stack, w / w.sum(), predictive_sd(at, last, noise, growth)))
+
+    forecast = build_forecast(curves, recipe.fit.eol_fraction, recipe.fit.forecast_max_cycles, band)
+    score_unseen(forecast, target, unseen, formation)
+    best = curves[0].member
+    run_id = None
+    settings = StudySettings(storage=None)
+    if tracker is not None:
+        params = _params(recipe, settings, fit_cycles, design, 0)
+        params.update({"method": "library-posterior", "library_key": library.key})
+        run_id = tracker.start(default_study_name(data, fit_cycles), _tags(data, recipe, "library", settings), params)
+    library_info = {"key": library.key, "fingerprint": shipped.fingerprint, "size": int(len(library.values)),
+                    "horizon": library.horizon, "effective_members": posterior.effective_members,
+                    "map_member": best.trial_number, "likelihood_sd": prior.likelihood_sd,
+                    "noise_sd": noise, "discrepancy_per_cycle": growth}
+    # the MAP member's data-only RMS; "poor" beyond 3 x the fleet's noise (a cell unlike the fleet)
+    quality = {"loss": best.loss, "fit_loss": best.loss, "residual_rms": best.loss, "noise_sd": noise,
+               "poor_fit": bool(best.loss > 3.0 * noise), "effective_members": posterior.effective_members}
+    result = CalibrationResult(
+        best_params=dict(best.params), loss=best.loss, best_trial=None, study=None, storage=None,
+        mlflow_run_id=run_id, forecast=forecast, trials=0, fit_cycles=fit_cycles,
+        fitted_points=len(twin_target.cycles),
+        data={"source": data.source, "cell_id": data.cell_id, "sha256": data.sha256,
+              "normalization": data.meta.get("normalization"), "last_cycle": int(data.cycle_numbers.max())},
+        design=dict(design), protocol=protocol.to_dict(), recipe=recipe.source or recipe.name,
+        capacity_scale=best.capacity_scale, tracking_uri=redact_url(tracker.tracking_uri) if tracker else None,
+        notes=notes, fit_quality=quality, prior=prior_summary(prior), method="library-posterior",
+        library=library_info)
+    if tracker is not None:
+        tracker.log_metrics({"best_loss": result.loss, "capacity_scale": result.capacity_scale,
+                             "eol_cycle_p10": forecast.eol_cycle_p10, "eol_cycle_p50": forecast.eol_cycle_p50,
+                             "eol_cycle_p90": forecast.eol_cycle_p90, "mae_unseen": forecast.mae_unseen,
+                             "baseline_mae_unseen": forecast.baseline_mae_unseen,
+                             "effective_members": posterior.effective_members})
+        tracker.log_json(result.to_dict(), "calibration.json")
+        tracker.finish("FINISHED")
+    return result

@@ -278,9 +278,10 @@ def markdown(report: dict[str, Any]) -> str:
 
         lines += [
             "", f"## Spot check: the `twin calibrate` path on {len(spots)} cells (fit window {HEADLINE_WINDOW})", "",
-            f"The cross-validation scores the library posterior. Users run `twin calibrate` (optuna MAP with the "
-            f"prior, {spots[0]['trials']} trials started from the fleet fits of the cell's closest electrolytes, "
-            "posterior-weighted simulated members): here with each cell's fold fleet prior, learned without it.", "",
+            "The cross-validation scores the library posterior; `twin calibrate` on the recipe's design runs the "
+            "same method by default (`--method auto`: calibration.study.calibrate_with_library, the shipped library "
+            "and fleet prior), here with each cell's fold fleet prior, learned without it, through the calibrate "
+            "code path (its data reader, split and forecast); the two MAE columns must agree.", "",
             "| cell | MAE calibrate | MAE library (CV) | MAE geometric | coverage calibrate | coverage library "
             "(CV) | band ends / last measured | unidentified | time [s] |",
             "|---|---|---|---|---|---|---|---|---|",
@@ -398,17 +399,17 @@ def electrolyte_check(recipe: Any) -> float:
 
 def spot_check(path: Path, cells: list[Any], fits: dict[str, Any], library: Any, recipe: Any,
                rows: list[dict[str, Any]], count: int, trials: int, seed: int) -> list[dict[str, Any]]:
-    """The path users run (`twin calibrate`: optuna MAP with a prior, posterior band of
-    simulated members) on `count` cells spread over the headline fold list, each with
-    its fold's prior (learned without it) and band growth: does it forecast as the
-    library posterior of the cross-validation does?"""
+    """The path users run by default (`twin calibrate`: calibration.study.
+    calibrate_with_library) on `count` cells spread over the headline fold list, each
+    with its fold's prior (learned without it) and band growth: does it forecast as
+    the library posterior of the cross-validation does (it must: the same method)?"""
     import numpy as np
 
     from twin.calibration.crossval import fleet_prior_from_fits
     from twin.calibration.data import read_anode_free_table
-    from twin.calibration.study import StudySettings, calibrate, quiet_optuna_logs
+    from twin.calibration.library import ShippedLibrary, recipe_hash
+    from twin.calibration.study import calibrate_with_library
 
-    quiet_optuna_logs()
     log = [p.log for p in recipe.space.parameters]
     chosen = [rows[int(i)] for i in np.linspace(0, len(rows) - 1, count).round()] if count else []
     out = []
@@ -422,9 +423,9 @@ def spot_check(path: Path, cells: list[Any], fits: dict[str, Any], library: Any,
         data = read_anode_free_table(path, cell_id)
         last = int(data.cycle_numbers.max())
         start = time.perf_counter()
-        result = calibrate(data, recipe.with_fit(forecast_max_cycles=last), HEADLINE_WINDOW,
-                           StudySettings(storage=None, trials=trials, seed=seed), tracker=None, figures=False,
-                           prior=prior)
+        shipped = ShippedLibrary(library, recipe_hash(recipe), {}, seed, "")
+        result = calibrate_with_library(data, recipe.with_fit(forecast_max_cycles=last), HEADLINE_WINDOW, shipped,
+                                        prior)
         forecast = result.forecast
         unseen = data.cycles[data.cycles["cycle"] > HEADLINE_WINDOW]
         index = {int(c): i for i, c in enumerate(forecast.cycles)}
@@ -529,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=REPO / "validation")
     parser.add_argument("--write-prior", type=Path, default=None, help="also write the prior learned from all cells")
     parser.add_argument("--prior-only", action="store_true", help="only learn and write the prior")
+    parser.add_argument("--write-library", type=Path, default=None,
+                        help="also write the simulation library as the recipe's package data (.library.npz)")
     parser.add_argument("--from-json", type=Path, default=None,
                         help="only re-render the .md and .png from a real_cells.json this script wrote")
     parser.add_argument("--spot-check", type=int, default=4,
@@ -552,8 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     if not path.is_file():
         print(f"error: {path} not found (give --data-dir or set TWIN_SHARED_DATA)", file=sys.stderr)
         return 2
-    if args.prior_only and args.write_prior is None:
-        print("error: --prior-only needs --write-prior FILE", file=sys.stderr)
+    if args.prior_only and args.write_prior is None and args.write_library is None:
+        print("error: --prior-only needs --write-prior FILE or --write-library FILE", file=sys.stderr)
         return 2
     start = time.perf_counter()
     recipe = load_recipe(RECIPE)
@@ -569,6 +572,13 @@ def main(argv: list[str] | None = None) -> int:
                             progress)
     build_s = time.perf_counter() - start
     print(f"library {library.key}: {len(library.values)} curves ({build_s:.0f} s)", file=sys.stderr)
+    if args.write_library is not None:
+        from twin.calibration.library import save_shipped_library
+
+        save_shipped_library(library, recipe, design, args.seed, args.write_library)
+        print(f"wrote library {len(library.values)} curves to {args.write_library}", file=sys.stderr)
+        if args.prior_only and args.write_prior is None:
+            return 0
     if args.write_prior is not None:
         prior = learn_shipped_prior(library, cells, recipe, formation)
         prior.save(args.write_prior)

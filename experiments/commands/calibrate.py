@@ -84,13 +84,17 @@ def tracking_settings(no_tracking: bool, tracking_uri: str | None, experiment_na
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Many cells: Dask scheduler (tcp://HOST:PORT) to fit them on a cluster; default "
                    "$DASK_SCHEDULER_ADDRESS, else --n-jobs cells at a time on this machine.")
+@click.option("--method", type=click.Choice(["auto", "library", "optuna"]), default="auto", show_default=True,
+              help="auto: the cross-validated library posterior (the recipe's shipped library of twin curves "
+                   "and fleet prior) when the recipe ships one covering the cell's design and no optuna option "
+                   "(--trials, --study, --warm-start, --sampler, --timeout, --storage) is given; else optuna (MAP with the prior).")
 @handle_errors
 def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: str | None, fit_cycles: int | None,
         trials: int | None, timeout: float | None, n_jobs: int, seed: int | None, sampler: str | None,
         storage: str, in_memory: bool, study_name: str | None, warm_start: Path | None,
         tracking_uri: str | None, experiment_name: str, no_tracking: bool, out: Path | None, fmt: str,
         protocol_file: str | None = None, prior_file: Path | None = None, no_prior: bool = False,
-        out_dir: Path | None = None, scheduler: str | None = None,
+        out_dir: Path | None = None, scheduler: str | None = None, method: str = "auto",
         **design_values: Any) -> None:
     """Fit the twin to lab cycling data with optuna and forecast the rest of life.
 
@@ -127,7 +131,15 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
         n_jobs=n_jobs, seed=seed, sampler=sampler,
         warm_start=load_warm_start(warm_start) if warm_start is not None else None,
     )
-    check_places(settings.storage, tracking_uri, experiment_name, tracking=not no_tracking)  # before any file
+    shipped = library_for(method, recipe_file, loaded, cycle_data, prior, changed,
+                          optuna_asked(trials, study_name, warm_start, sampler, timeout, storage))
+    check_places(None if shipped else settings.storage, tracking_uri, experiment_name, tracking=not no_tracking)
+    if shipped is not None:
+        from twin.calibration.study import calibrate_with_library
+
+        tracker = tracking_settings(no_tracking, tracking_uri, experiment_name)
+        result = calibrate_with_library(cycle_data, loaded, fit_cycles, shipped, prior, tracker)
+        return _emit_result(result, prior_note, fmt, cycle_data, out)
     check_calibration(cycle_data, loaded, fit_cycles, settings, prior)  # recipe names, storage URL, study's data
     tracker = tracking_settings(no_tracking, tracking_uri, experiment_name)
     quiet_optuna_logs()  # a progress bar instead of a log line per trial
@@ -135,6 +147,44 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
     with cycle_progress(total, "trials") as advance:
         result = calibrate(cycle_data, loaded, fit_cycles, settings, tracker,
                            callbacks=[lambda study, trial: advance(1)], prior=prior)
+    _emit_result(result, prior_note, fmt, cycle_data, out)
+
+
+def optuna_asked(trials: int | None, study_name: str | None, warm_start: Path | None, sampler: str | None,
+                 timeout: float | None, storage: str) -> bool:
+    """An option only optuna uses was given (then --method auto runs optuna)."""
+    from twin.calibration.study import DEFAULT_STORAGE
+
+    return (any(v is not None for v in (trials, study_name, warm_start, sampler, timeout))
+            or storage != DEFAULT_STORAGE)
+
+
+def library_for(method: str, recipe_file: Path, recipe: Any, cycle_data: Any, prior: Any, changed: list[str],
+                optuna_asked: bool) -> Any:
+    """The recipe's shipped library when the library path runs (see --method), else None."""
+    from twin.calibration.library import LIBRARY_SUFFIX, load_shipped_library
+    from twin.calibration.objective import design_for_data
+
+    if method == "optuna" or (method == "auto" and optuna_asked):
+        return None
+    shipped = load_shipped_library(recipe_file.with_name(recipe_file.stem + LIBRARY_SUFFIX))
+    reason = None
+    if shipped is None:
+        reason = f"recipe {recipe.name} ships no library of twin curves"
+    elif changed:
+        reason = f"{', '.join(changed)} changed the recipe's design, which its library does not cover"
+    elif not shipped.covers(recipe, design_for_data(recipe, cycle_data.meta)):
+        reason = f"the library of recipe {recipe.name} was simulated for another recipe or design"
+    elif not hasattr(prior, "likelihood_sd"):
+        reason = "the library posterior needs a fleet prior (the recipe's, or --prior with a fleet prior)"
+    if reason is None:
+        return shipped
+    if method == "library":
+        raise InputError(f"--method library: {reason}")
+    return None
+
+
+def _emit_result(result: Any, prior_note: str | None, fmt: str, cycle_data: Any, out: Path | None) -> None:
     if prior_note:
         result.notes.append(prior_note)
     for note in result.notes:
@@ -239,7 +289,12 @@ def render_table(result: Any) -> str:
     lines += [f"  {k:<{width}}  {_number(v, 4) if isinstance(v, float) else v}"
               for k, v in result.best_params.items()]
     eol = f"{forecast.eol_fraction:.0%} of cycle 1"
-    lines.append(f"forecast    ensemble of {len(forecast.members)} best trials")
+    if getattr(result, "method", "optuna") == "library-posterior":
+        lines[2] = (f"method      library posterior over {result.library['size']} twin curves (library "
+                    f"{result.library['key']}), {result.library['effective_members']:.1f} effective members; no "
+                    "optuna trials (--method optuna to run them)")
+    lines.append(f"forecast    ensemble of {len(forecast.members)} "
+                 f"{'posterior members' if getattr(result, 'method', '') == 'library-posterior' else 'best trials'}")
     lines.append(f"  end of life ({eol})  P10 {_number(forecast.eol_cycle_p10)}  "
                  f"P50 {_number(forecast.eol_cycle_p50)}  P90 {_number(forecast.eol_cycle_p90)}")
     if result.prior:
