@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import optuna
 
 from twin.calibration.prior import PopulationPrior
@@ -63,6 +64,25 @@ def unidentified_parameters(trials: Sequence[optuna.trial.FrozenTrial], space: S
     return flat
 
 
+def unidentified_in_library(values: np.ndarray, names: Sequence[str], sse: np.ndarray, space: SearchSpace,
+                            noise_sd: float) -> list[str]:
+    """The same rule as unidentified_parameters over a library of simulated curves:
+    members whose data SSE is within DELTA_CHI2 noise variances of the best are the
+    near-best fits; a parameter they spread over >= UNIDENTIFIED_SPAN of its range
+    (in the search space's unit scale) is one the data cannot identify."""
+    near = np.flatnonzero(sse <= np.min(sse) + DELTA_CHI2 * noise_sd ** 2)
+    if len(near) < MIN_NEAR_TRIALS:
+        return []
+    column = {name: j for j, name in enumerate(names)}
+    flat = []
+    for spec in space.parameters:
+        if spec.name in column:
+            units = [spec.to_unit(float(values[i, column[spec.name]])) for i in near]
+            if max(units) - min(units) >= UNIDENTIFIED_SPAN:
+                flat.append(spec.name)
+    return flat
+
+
 def fit_quality(trials: Sequence[optuna.trial.FrozenTrial], best: optuna.trial.FrozenTrial, space: SearchSpace,
                 fit_points: int, prior: PopulationPrior | None, penalty: float) -> dict[str, Any]:
     """The JSON ``fit_quality`` block: ``loss`` (the optimised value: MAP loss with a
@@ -101,4 +121,4 @@ def quality_notes(block: dict[str, Any]) -> list[str]:
     return notes
 
 
-__all__ = ["fit_quality", "quality_notes", "unidentified_parameters"]
+__all__ = ["fit_quality", "quality_notes", "unidentified_in_library", "unidentified_parameters"]

@@ -47,7 +47,7 @@ from twin.calibration.objective import (
     design_for_data,
 )
 from twin.calibration.prior import PopulationPrior, prior_covariates, prior_summary
-from twin.calibration.quality import fit_quality, quality_notes
+from twin.calibration.quality import POOR_FIT_RATIO, fit_quality, quality_notes, unidentified_in_library
 from twin.calibration.safety import die_with_parent, redact, redact_url, sqlite_locked_message
 from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from twin.calibration.tracking import CalibrationTracker, code_version
@@ -830,22 +830,23 @@ def calibrate_with_library(data: CycleData, recipe: Recipe, fit_cycles: int | No
     forecast = build_forecast(curves, recipe.fit.eol_fraction, recipe.fit.forecast_max_cycles, band)
     score_unseen(forecast, target, unseen, formation)
     best = curves[0].member
-    run_id = None
     settings = StudySettings(storage=None)
-    if tracker is not None:
-        params = _params(recipe, settings, fit_cycles, design, 0)
-        params.update({"method": "library-posterior", "library_key": library.key})
-        run_id = tracker.start(default_study_name(data, fit_cycles), _tags(data, recipe, "library", settings), params)
     library_info = {"key": library.key, "fingerprint": shipped.fingerprint, "size": int(len(library.values)),
                     "horizon": library.horizon, "effective_members": posterior.effective_members,
                     "map_member": best.trial_number, "likelihood_sd": prior.likelihood_sd,
                     "noise_sd": noise, "discrepancy_per_cycle": growth}
-    # the MAP member's data-only RMS; "poor" beyond 3 x the fleet's noise (a cell unlike the fleet)
+    # the MAP member's data-only RMS; "poor" beyond POOR_FIT_RATIO x the fleet's noise (a cell unlike the fleet)
+    sse = np.sum((posterior.scale[:, None] * library.retention[:, fit_n - 1] - fit_q[None, :]) ** 2, axis=1)
     quality = {"loss": best.loss, "fit_loss": best.loss, "residual_rms": best.loss, "noise_sd": noise,
-               "poor_fit": bool(best.loss > 3.0 * noise), "effective_members": posterior.effective_members}
+               "poor_fit": bool(not best.loss <= POOR_FIT_RATIO * noise),
+               "poor_fit_threshold": POOR_FIT_RATIO * noise, "fit_points": int(len(fit_q)),
+               "unidentified_parameters": unidentified_in_library(library.values, library.names, sse,
+                                                                  recipe.space, noise),
+               "effective_members": posterior.effective_members}
+    notes += quality_notes(quality)
     result = CalibrationResult(
         best_params=dict(best.params), loss=best.loss, best_trial=None, study=None, storage=None,
-        mlflow_run_id=run_id, forecast=forecast, trials=0, fit_cycles=fit_cycles,
+        mlflow_run_id=None, forecast=forecast, trials=0, fit_cycles=fit_cycles,
         fitted_points=len(twin_target.cycles),
         data={"source": data.source, "cell_id": data.cell_id, "sha256": data.sha256,
               "normalization": data.meta.get("normalization"), "last_cycle": int(data.cycle_numbers.max())},
@@ -853,12 +854,25 @@ def calibrate_with_library(data: CycleData, recipe: Recipe, fit_cycles: int | No
         capacity_scale=best.capacity_scale, tracking_uri=redact_url(tracker.tracking_uri) if tracker else None,
         notes=notes, fit_quality=quality, prior=prior_summary(prior), method="library-posterior",
         library=library_info)
-    if tracker is not None:
+    if tracker is None:
+        return result
+    # the run starts once the fit is done, and never stays RUNNING when logging fails or is stopped
+    params = _params(recipe, settings, fit_cycles, design, 0)
+    params.update({"method": "library-posterior", "library_key": library.key})
+    result.mlflow_run_id = tracker.start(default_study_name(data, fit_cycles),
+                                         _tags(data, recipe, "library", settings), params)
+    try:
         tracker.log_metrics({"best_loss": result.loss, "capacity_scale": result.capacity_scale,
                              "eol_cycle_p10": forecast.eol_cycle_p10, "eol_cycle_p50": forecast.eol_cycle_p50,
                              "eol_cycle_p90": forecast.eol_cycle_p90, "mae_unseen": forecast.mae_unseen,
                              "baseline_mae_unseen": forecast.baseline_mae_unseen,
                              "effective_members": posterior.effective_members})
         tracker.log_json(result.to_dict(), "calibration.json")
-        tracker.finish("FINISHED")
+    except KeyboardInterrupt:
+        tracker.finish("KILLED")
+        raise
+    except BaseException:
+        tracker.finish("FAILED")
+        raise
+    tracker.finish("FINISHED")
     return result

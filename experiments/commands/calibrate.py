@@ -104,6 +104,10 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
     the study lives in --storage so `--study NAME` resumes it.
     """
     if len(data) > 1 or out_dir is not None or (cell_id or "").strip().lower() == "all" or "," in (cell_id or ""):
+        if method == "library":
+            # the campaign path fits each cell with optuna; running optuna for hours unasked would be worse
+            raise InputError("--method library: calibrating several cells at once runs optuna only; "
+                             "calibrate one cell at a time (--cell ID) for the library posterior")
         return calibrate_fleet(data, cell_id, data_format, recipe, fit_cycles, trials, timeout, n_jobs, seed,
                                sampler, storage, in_memory, study_name, tracking_uri, experiment_name,
                                no_tracking, out_dir, scheduler, out, warm_start)
@@ -132,7 +136,7 @@ def cli(data: tuple[Path, ...], cell_id: str | None, data_format: str, recipe: s
         warm_start=load_warm_start(warm_start) if warm_start is not None else None,
     )
     shipped = library_for(method, recipe_file, loaded, cycle_data, prior, changed,
-                          optuna_asked(trials, study_name, warm_start, sampler, timeout, storage))
+                          optuna_asked(trials, study_name, warm_start, sampler, timeout, storage), fit_cycles)
     check_places(None if shipped else settings.storage, tracking_uri, experiment_name, tracking=not no_tracking)
     if shipped is not None:
         from twin.calibration.study import calibrate_with_library
@@ -160,11 +164,15 @@ def optuna_asked(trials: int | None, study_name: str | None, warm_start: Path | 
 
 
 def library_for(method: str, recipe_file: Path, recipe: Any, cycle_data: Any, prior: Any, changed: list[str],
-                optuna_asked: bool) -> Any:
+                optuna_asked: bool, fit_cycles: int | None = None) -> Any:
     """The recipe's shipped library when the library path runs (see --method), else None."""
     from twin.calibration.library import LIBRARY_SUFFIX, load_shipped_library
     from twin.calibration.objective import design_for_data
 
+    if method == "library" and optuna_asked:
+        # silently ignoring --trials and the like would hide that no optuna study ran
+        raise InputError("--method library: --trials, --study, --warm-start, --sampler, --timeout and "
+                         "--storage are options of --method optuna")
     if method == "optuna" or (method == "auto" and optuna_asked):
         return None
     shipped = load_shipped_library(recipe_file.with_name(recipe_file.stem + LIBRARY_SUFFIX))
@@ -177,11 +185,22 @@ def library_for(method: str, recipe_file: Path, recipe: Any, cycle_data: Any, pr
         reason = f"the library of recipe {recipe.name} was simulated for another recipe or design"
     elif not hasattr(prior, "likelihood_sd"):
         reason = "the library posterior needs a fleet prior (the recipe's, or --prior with a fleet prior)"
+    elif _last_fitted_cycle(cycle_data, fit_cycles) > shipped.library.horizon:
+        # the library's curves end at its horizon: a fit window past it cannot be scored
+        reason = (f"the fit window reaches cycle {_last_fitted_cycle(cycle_data, fit_cycles)}, past the "
+                  f"library's last cycle {shipped.library.horizon} (give --fit-cycles <= "
+                  f"{shipped.library.horizon})")
     if reason is None:
         return shipped
     if method == "library":
         raise InputError(f"--method library: {reason}")
     return None
+
+
+def _last_fitted_cycle(cycle_data: Any, fit_cycles: int | None) -> int:
+    """The last measured cycle inside the fit window (all measured cycles without --fit-cycles)."""
+    cycles = [int(c) for c in cycle_data.cycle_numbers if fit_cycles is None or c <= fit_cycles]
+    return max(cycles, default=0)
 
 
 def _emit_result(result: Any, prior_note: str | None, fmt: str, cycle_data: Any, out: Path | None) -> None:
@@ -276,12 +295,25 @@ def render_table(result: Any) -> str:
         f"({result.fitted_points} points)",
         f"recipe      {result.recipe}: {result.design['cathode']}, {result.design['areal_capacity_mAh_cm2']} "
         f"mAh/cm2, N:P {result.design['np_ratio']}",
-        f"study       {result.study} ({result.storage or 'in memory'}): {result.trials} finished trials, "
-        f"best #{result.best_trial}",
-        f"loss        {_number(result.loss)} (RMS error of normalized capacity"
-        f"{', with the prior term: MAP' if result.prior else ''}), capacity scale {_number(result.capacity_scale, 3)}"
-        + (f", data-only RMS {_number(result.fit_quality.get('fit_loss'))}" if result.prior else ""),
     ]
+    if result.method == "library-posterior":
+        # no optuna study ran: the fit is the posterior over the recipe's library of twin curves
+        lines += [
+            f"method      library posterior over {result.library['size']} twin curves (library "
+            f"{result.library['key']}), {result.library['effective_members']:.1f} effective members, most "
+            f"probable #{result.library['map_member']}; no optuna trials (--method optuna to run them)",
+            f"loss        {_number(result.loss)} (RMS error of normalized capacity of that member, data only), "
+            f"capacity scale {_number(result.capacity_scale, 3)}",
+        ]
+    else:
+        lines += [
+            f"study       {result.study} ({result.storage or 'in memory'}): {result.trials} finished trials, "
+            f"best #{result.best_trial}",
+            f"loss        {_number(result.loss)} (RMS error of normalized capacity"
+            f"{', with the prior term: MAP' if result.prior else ''}), capacity scale "
+            f"{_number(result.capacity_scale, 3)}"
+            + (f", data-only RMS {_number(result.fit_quality.get('fit_loss'))}" if result.prior else ""),
+        ]
     if result.mlflow_run_id:
         lines.append(f"mlflow      run {result.mlflow_run_id} at {redact_url(result.tracking_uri)}")
     lines.append("best parameters")
@@ -289,17 +321,15 @@ def render_table(result: Any) -> str:
     lines += [f"  {k:<{width}}  {_number(v, 4) if isinstance(v, float) else v}"
               for k, v in result.best_params.items()]
     eol = f"{forecast.eol_fraction:.0%} of cycle 1"
-    if getattr(result, "method", "optuna") == "library-posterior":
-        lines[2] = (f"method      library posterior over {result.library['size']} twin curves (library "
-                    f"{result.library['key']}), {result.library['effective_members']:.1f} effective members; no "
-                    "optuna trials (--method optuna to run them)")
     lines.append(f"forecast    ensemble of {len(forecast.members)} "
                  f"{'posterior members' if getattr(result, 'method', '') == 'library-posterior' else 'best trials'}")
     lines.append(f"  end of life ({eol})  P10 {_number(forecast.eol_cycle_p10)}  "
                  f"P50 {_number(forecast.eol_cycle_p50)}  P90 {_number(forecast.eol_cycle_p90)}")
     if result.prior:
         lines.append(f"prior       {result.prior['source'] or 'given'} (learned from {result.prior['cells']} cells; "
-                     f"noise {_number(result.prior['noise_sd'], 3)}): MAP fit, posterior band")
+                     f"noise {_number(result.prior['noise_sd'], 3)}): "
+                     f"{'posterior over the library' if result.method == 'library-posterior' else 'MAP fit'}, "
+                     "posterior band")
     if forecast.unseen_cycles:
         lines.append(f"  MAE on {forecast.unseen_cycles} unseen cycles  twin {_number(forecast.mae_unseen, 3)}  "
                      f"geometric baseline {_number(forecast.baseline_mae_unseen, 3)}")

@@ -66,3 +66,47 @@ def test_a_design_the_library_does_not_cover_is_refused_by_method_library(tmp_pa
     assert run.returncode == 2
     assert run.stderr.strip() == ("Error: --method library: --areal-capacity changed the recipe's design, which its "
                                   "library does not cover")
+
+
+def _long_cell(tmp_path: Path, last_cycle: int) -> Path:
+    """A per-cycle summary CSV of a slowly fading cell measured to `last_cycle`."""
+    rows = [f"{c},{1.6 * np.exp(-0.004 * c):.5f}" for c in range(1, last_cycle + 1)]
+    path = tmp_path / "long.csv"
+    path.write_text("cycle,discharge_capacity_mAh\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _calibrate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "twin.experiments.cli", "calibrate", *args, "--no-tracking"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def test_a_fit_window_past_the_library_is_refused_by_method_library(tmp_path):
+    data = str(_long_cell(tmp_path, 300))
+    run = _calibrate(tmp_path, data, "--recipe", "anode-free-cu-lfp", "--method", "library")
+    assert run.returncode == 2
+    assert run.stderr.strip() == ("Error: --method library: the fit window reaches cycle 300, past the library's "
+                                  "last cycle 220 (give --fit-cycles <= 220)")
+
+
+def test_method_library_refuses_optuna_options(tmp_path):
+    run = _calibrate(tmp_path, str(SUBSET), "--cell", "AF24", "--method", "library", "--trials", "3")
+    assert run.returncode == 2
+    assert run.stderr.strip() == ("Error: --method library: --trials, --study, --warm-start, --sampler, --timeout "
+                                  "and --storage are options of --method optuna")
+
+
+def test_the_library_path_reports_the_same_fit_quality_block_as_optuna(tmp_path):
+    out = tmp_path / "long.json"
+    run = _calibrate(tmp_path, str(_long_cell(tmp_path, 300)), "--recipe", "anode-free-cu-lfp", "--fit-cycles",
+                     "100", "--format", "json", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    result = json.loads(out.read_text())
+    assert result["method"] == "library-posterior"
+    quality = result["fit_quality"]
+    assert quality["fit_points"] == 99  # cycles 2..100: formation cycle 1 is not fitted
+    assert quality["poor_fit_threshold"] == pytest.approx(3.0 * quality["noise_sd"])
+    assert quality["poor_fit"] is (quality["residual_rms"] > quality["poor_fit_threshold"])
+    assert isinstance(quality["unidentified_parameters"], list)
+    flagged = [n for n in result["notes"] if n.startswith("warning: the data cannot identify")]
+    assert bool(flagged) == bool(quality["unidentified_parameters"])
