@@ -52,11 +52,8 @@ def unidentified_parameters(trials: Sequence[optuna.trial.FrozenTrial], space: S
     near = [t for loss, t in scored if fit_points * loss ** 2 <= best_sse + DELTA_CHI2 * noise_sd ** 2]
     if len(near) < MIN_NEAR_TRIALS:
         return []
-    flat = []
-    for spec in space.parameters:
-        units = [spec.to_unit(float(t.params[spec.name])) for t in near if spec.name in t.params]
-        if len(units) >= MIN_NEAR_TRIALS and max(units) - min(units) >= UNIDENTIFIED_SPAN:
-            flat.append(spec.name)
+    flat = _spread_parameters(space, {spec.name: [float(t.params[spec.name]) for t in near if spec.name in t.params]
+                                      for spec in space.parameters})
     for choice in space.design_choices:  # e.g. N:P tried from a list: near-best fits disagree on it
         chosen = {t.params[choice.field] for t in near if choice.field in t.params}
         if len(chosen) >= 2:
@@ -73,13 +70,17 @@ def unidentified_in_library(values: np.ndarray, names: Sequence[str], sse: np.nd
     near = np.flatnonzero(sse <= np.min(sse) + DELTA_CHI2 * noise_sd ** 2)
     if len(near) < MIN_NEAR_TRIALS:
         return []
-    column = {name: j for j, name in enumerate(names)}
+    return _spread_parameters(space, {name: [float(v) for v in values[near, j]] for j, name in enumerate(names)})
+
+
+def _spread_parameters(space: SearchSpace, near_values: dict[str, list[float]]) -> list[str]:
+    """Parameters whose near-best values span >= UNIDENTIFIED_SPAN of their range (in
+    the search space's unit scale), given at least MIN_NEAR_TRIALS values."""
     flat = []
     for spec in space.parameters:
-        if spec.name in column:
-            units = [spec.to_unit(float(values[i, column[spec.name]])) for i in near]
-            if max(units) - min(units) >= UNIDENTIFIED_SPAN:
-                flat.append(spec.name)
+        units = [spec.to_unit(v) for v in near_values.get(spec.name, [])]
+        if len(units) >= MIN_NEAR_TRIALS and max(units) - min(units) >= UNIDENTIFIED_SPAN:
+            flat.append(spec.name)
     return flat
 
 

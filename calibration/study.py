@@ -797,7 +797,7 @@ def calibrate_with_library(data: CycleData, recipe: Recipe, fit_cycles: int | No
 
     from twin.calibration.crossval import Cell, forecast_cell
     from twin.calibration.forecast import Member, MemberCurve, build_forecast, score_unseen
-    from twin.calibration.posterior import NEGLIGIBLE_WEIGHT, mixture_quantiles, predictive_sd
+    from twin.calibration.posterior import NEGLIGIBLE_WEIGHT, mixture_quantiles, predictive_sd, profiled_sse
 
     target, unseen, twin_target, design, protocol = _prepare(data, recipe, fit_cycles)
     notes: list[str] = []
@@ -816,10 +816,11 @@ def calibrate_with_library(data: CycleData, recipe: Recipe, fit_cycles: int | No
     keep = keep[np.argsort(-weights[keep], kind="stable")]
     cycles = np.arange(1, library.horizon + 1)
     fit_n, fit_q = cell.fitted(window, formation)
+    _, sse = profiled_sse(library.at(fit_n), fit_q)  # every member's data-only misfit (the posterior's scale)
     curves = []
     for i in keep:
         params = dict(zip(library.names, map(float, library.values[i]), strict=True))
-        rms = float(np.sqrt(np.mean((posterior.scale[i] * library.retention[i, fit_n - 1] - fit_q) ** 2)))
+        rms = float(np.sqrt(sse[i] / len(fit_q)))
         member = Member(int(i), rms, params, float(posterior.scale[i]), float(weights[i]))
         curves.append(MemberCurve(member, cycles, posterior.scale[i] * library.retention[i], None, "library"))
     last = posterior.last_fit_cycle
@@ -836,7 +837,6 @@ def calibrate_with_library(data: CycleData, recipe: Recipe, fit_cycles: int | No
                     "map_member": best.trial_number, "likelihood_sd": prior.likelihood_sd,
                     "noise_sd": noise, "discrepancy_per_cycle": growth}
     # the MAP member's data-only RMS; "poor" beyond POOR_FIT_RATIO x the fleet's noise (a cell unlike the fleet)
-    sse = np.sum((posterior.scale[:, None] * library.retention[:, fit_n - 1] - fit_q[None, :]) ** 2, axis=1)
     quality = {"loss": best.loss, "fit_loss": best.loss, "residual_rms": best.loss, "noise_sd": noise,
                "poor_fit": bool(not best.loss <= POOR_FIT_RATIO * noise),
                "poor_fit_threshold": POOR_FIT_RATIO * noise, "fit_points": int(len(fit_q)),

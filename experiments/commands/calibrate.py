@@ -185,11 +185,10 @@ def library_for(method: str, recipe_file: Path, recipe: Any, cycle_data: Any, pr
         reason = f"the library of recipe {recipe.name} was simulated for another recipe or design"
     elif not hasattr(prior, "likelihood_sd"):
         reason = "the library posterior needs a fleet prior (the recipe's, or --prior with a fleet prior)"
-    elif _last_fitted_cycle(cycle_data, fit_cycles) > shipped.library.horizon:
+    elif (last := _last_fitted_cycle(cycle_data, fit_cycles)) > shipped.library.horizon:
         # the library's curves end at its horizon: a fit window past it cannot be scored
-        reason = (f"the fit window reaches cycle {_last_fitted_cycle(cycle_data, fit_cycles)}, past the "
-                  f"library's last cycle {shipped.library.horizon} (give --fit-cycles <= "
-                  f"{shipped.library.horizon})")
+        reason = (f"the fit window reaches cycle {last}, past the library's last cycle "
+                  f"{shipped.library.horizon} (give --fit-cycles <= {shipped.library.horizon})")
     if reason is None:
         return shipped
     if method == "library":
