@@ -110,6 +110,17 @@ def test_lean_symmetric_cell_dries_out_before_its_foil_runs_out():
     assert lean.lifespan_h == pytest.approx(2 * lean.cycles_completed, abs=2.0)
 
 
+def test_both_electrodes_of_a_symmetric_cell_consume_its_electrolyte():
+    # mirror Li||Li: the counter electrode builds the same SEI from the same electrolyte,
+    # so the cell loses twice the 0.16 kg per mol of SEI Li of the simulated electrode
+    result = run_symmetric(SymmetricTest(foil_thickness_um=50.0, max_cycles=5))
+    c = result.cycles
+    consumed_uL_cm2 = result.test.electrolyte_uL_cm2 - c["electrolyte_uL_cm2"]
+    per_electrode_uL_cm2 = 0.16 * mol_m2(c["sei_li_mAh_cm2"]) / 1200.0 * 1e5
+    assert np.all(per_electrode_uL_cm2 > 0)
+    np.testing.assert_allclose(consumed_uL_cm2, 2 * per_electrode_uL_cm2, rtol=1e-6)
+
+
 def test_impossible_tests_are_rejected_naming_the_field():
     with pytest.raises(TestCellError, match="foil_thickness_um"):
         SymmetricTest(foil_thickness_um=3.0, capacity_mAh_cm2=1.0)

@@ -28,11 +28,19 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
     falls towards r when there is not: unwetted interface is lost to the reactions (see
     the utilisation submodels) and the porous layer resistance rises as 1/w. "false"
     keeps w = 1 and the fresh electrolyte.
+
+    `electrodes`: Li-metal electrodes that share the cell's electrolyte, each in the
+    simulated electrode's state (1 for a full cell or a Li||Cu test, whose counter is a
+    cathode or fresh Li; 2 for the mirror Li||Li cell, whose counter electrode builds
+    the same SEI and holds the same porous deposit, dead-Li layer and converted foil):
+    the electrolyte is consumed, and the electrode pores are filled, that many times.
+    The separator and cathode pores (`wetted_pore_volume`) are the cell's, counted once.
     """
 
-    def __init__(self, param, options):
+    def __init__(self, param, options, electrodes: int = 1):
         super().__init__(param, "negative", options=options)
         self.active = options["electrolyte consumption"] == "true"
+        self.electrodes = electrodes
 
     def get_fundamental_variables(self):
         m_0 = LI.initial_electrolyte_mass
@@ -62,12 +70,12 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
             eps_dead = LI.dead_li_layer_porosity
             n_dep = pybamm.maximum(variables["Plated lithium deposit [mol.m-2]"], 0)
             n_dead = variables["Dead lithium [mol.m-2]"]
-            pore_volume = (
-                LI.wetted_pore_volume
-                + n_dep * V_li * eps_dep / (1 - eps_dep)
+            electrode_pores = (
+                n_dep * V_li * eps_dep / (1 - eps_dep)
                 + n_dead * V_li * eps_dead / (1 - eps_dead)
                 + variables["Porous foil pore volume [m3.m-2]"]
             )
+            pore_volume = LI.wetted_pore_volume + self.electrodes * electrode_pores
             ratio = pybamm.maximum(mass, 0) / LI.electrolyte_density / pore_volume
             k = LI.wetting_sharpness
             wetting = ratio / (1 + ratio**k) ** (1 / k)
@@ -88,9 +96,10 @@ class ElectrolyteConsumption(pybamm.BaseSubModel):
         salt_rate = LI.salt_per_sei_li * r_sei * salt_left
         # the electrolyte made useless per SEI Li: the salt's share, the rest is solvent
         # (all of it once the salt is gone)
+        # every Li-metal electrode in the cell builds its SEI from the same electrolyte
         self.rhs = {
-            mass: -LI.electrolyte_per_sei_li * r_sei,
-            salt: -salt_rate,
+            mass: -self.electrodes * LI.electrolyte_per_sei_li * r_sei,
+            salt: -self.electrodes * salt_rate,
         }
 
     def set_initial_conditions(self, variables):

@@ -133,7 +133,8 @@ def _submodels(param, cell: str, options: LithiumMetalOptions) -> list[pybamm.Ba
     return [
         LithiumInventory(param, pb_options),
         PorousFoil(param, options),
-        ElectrolyteConsumption(param, options),
+        # mirror Li||Li: the counter electrode consumes electrolyte and fills pores alike
+        ElectrolyteConsumption(param, options, electrodes=2 if cell == "li-li" else 1),
         SaltDepletion(param, options),
         SurfaceRoughening(param, options),
         DepositMorphology(param, options),

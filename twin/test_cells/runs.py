@@ -185,6 +185,9 @@ def run_symmetric(test: SymmetricTest = SymmetricTest(), parameters: Mapping[str
             "layer_concentration_drop": stepper.value("Porous layer salt concentration drop ratio"),
             "relative_salt_concentration": stepper.value("Relative electrolyte salt concentration"),
             "wetting_fraction": stepper.value("Electrolyte wetting fraction"),
+            # what is left of the cell's electrolyte (both electrodes have consumed it)
+            "electrolyte_uL_cm2": stepper.value("Electrolyte mass [kg.m-2]")
+            / stepper.inputs[P.electrolyte_density] * 1e5,
             "time_h": stepper.time_s / 3600,
         })
         if lifespan_h is not None:
