@@ -121,6 +121,17 @@ def test_both_electrodes_of_a_symmetric_cell_consume_its_electrolyte():
     np.testing.assert_allclose(consumed_uL_cm2, 2 * per_electrode_uL_cm2, rtol=1e-6)
 
 
+def test_a_symmetric_cell_at_its_layers_limiting_current_ends_by_their_transport_even_half_dry():
+    from twin.test_cells.runs import _symmetric_failure
+
+    row = {"wetting_fraction": 0.25, "active_li_mAh_cm2": 40.0, "relative_salt_concentration": 1.6,
+           "layer_concentration_drop": 2.0}
+    # the depleted side of the layers reached zero: their overpotential diverged
+    assert _symmetric_failure(row) == "porous_layer_transport"
+    # short of the limiting current, a half-dry cell failed by dry-out
+    assert _symmetric_failure(row | {"layer_concentration_drop": 1.2}) == "electrolyte_dry_out"
+
+
 def test_impossible_tests_are_rejected_naming_the_field():
     with pytest.raises(TestCellError, match="foil_thickness_um"):
         SymmetricTest(foil_thickness_um=3.0, capacity_mAh_cm2=1.0)

@@ -238,10 +238,18 @@ SYMMETRIC_END_REASONS = ("electrolyte_dry_out", "lithium_depleted", "salt_deplet
 # of the fresh one is salt depletion.
 TRANSPORT_LIMITED_DROP = 0.5
 SALT_DEPLETED_FRACTION = 0.5
+# The drop at the layers' limiting current: the depleted side reaches zero when the drop
+# is twice the bulk concentration's half (`PorousLayerTransport`), and its overpotential
+# diverges (the 0.5 % margin: the event fires on the way there).
+LIMITING_CURRENT_DROP = 1.99
 
 
 def _symmetric_failure(row: Mapping[str, float]) -> str:
-    """Why the overpotential passed the limit, judged from the electrode state."""
+    """Why the overpotential passed the limit, judged from the electrode state. At the
+    porous layers' limiting current their transport is what diverged, whatever else
+    (a partly dried cell, a concentrated electrolyte) brought it nearer."""
+    if row["layer_concentration_drop"] >= LIMITING_CURRENT_DROP:
+        return "porous_layer_transport"
     if row["wetting_fraction"] < 0.95:
         return "electrolyte_dry_out"
     if row["active_li_mAh_cm2"] < 0.02:
