@@ -323,6 +323,10 @@ class CycleSkippingIntegrator:
         limit = max(1, limit)
         if self._near_dry_out(point, DRY_OUT_SINGLE_CYCLES):
             return 1  # the dry-out cliff: every cycle is simulated
+        if self._near_dry_out(point):
+            # land no later than where every cycle is simulated
+            cycles_left = point.state[ELECTROLYTE] / -point.increment[ELECTROLYTE]
+            limit = min(limit, max(1, math.floor(cycles_left - DRY_OUT_SINGLE_CYCLES)))
         slope = self._increment_slope(point)
         end = self._end(point)
         # The knee: land on the last cycle that ends with active Li, so no
