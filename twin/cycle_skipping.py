@@ -79,6 +79,26 @@ SMOOTH_INTERPOLATION_WEIGHT = 0.2
 # error of a fraction of a cycle's consumption moves a near-vertical capacity curve by
 # percent), so the allowed error shrinks with what is left.
 ELECTROLYTE_SCALE = 0.01
+# The dry-out cliff: in the cycle the electrolyte runs out during the discharge the
+# capacity falls by tens of percent, and how far it falls hangs on the electrolyte left
+# at the start of that cycle: 0.01 of a cycle's consumption moves it by ~2 % of the first
+# capacity (lean LFP, iodine-carbon-host), and the cycle map amplifies electrolyte errors
+# over the last tens of cycles (consumption grows as the electrolyte runs out). So, once
+# the electrolyte left is less than DRY_OUT_WINDOW_CYCLES cycles of the present
+# consumption, its error counts against DRY_OUT_SCALE_CYCLES of one cycle's consumption
+# (when that is tighter than ELECTROLYTE_SCALE of what is left), and within
+# DRY_OUT_SINGLE_CYCLES cycles of consumption every cycle is simulated, in a design whose
+# electrolyte lasts more than DRY_OUT_LONG_CYCLES cycles of its consumption in the first
+# regular cycle: errors add up over its many steps (a lean iodine-carbon-host cell: ~650
+# cycles). A shorter-lived lean cell (baseline NMC811 N:P 2 at 3 g/Ah: ~160 cycles) takes
+# few steps and was within 0.03 % of the first capacity without it; a flooded cell, or one
+# whose Li runs out first, never comes this close. Neither changes its steps.
+# (Chosen on the lean iodine-carbon-host designs of benchmarks/bench_cycling.py: with
+# a scale of 0.1 the LFP cliff stayed 1.3-1.4 % off; with a window of 150 cycles, 3.9 %.)
+DRY_OUT_WINDOW_CYCLES = 400.0
+DRY_OUT_SCALE_CYCLES = 0.03
+DRY_OUT_SINGLE_CYCLES = 30.0
+DRY_OUT_LONG_CYCLES = 300.0
 # The activation transient's clock (Li plated since assembly) grows by a whole cycle's
 # charge per cycle, hundreds of times what the loss states gain; it only matters through
 # exp(-Q / Q_act), settled after the first few cycles, and the losses it sets are
@@ -301,6 +321,12 @@ class CycleSkippingIntegrator:
             next_checkup = (last // every + 1) * every
             limit = min(limit, next_checkup - 1 - last)
         limit = max(1, limit)
+        if self._near_dry_out(point, DRY_OUT_SINGLE_CYCLES):
+            return 1  # the dry-out cliff: every cycle is simulated
+        if self._near_dry_out(point):
+            # land no later than where every cycle is simulated
+            cycles_left = point.state[ELECTROLYTE] / -point.increment[ELECTROLYTE]
+            limit = min(limit, max(1, math.floor(cycles_left - DRY_OUT_SINGLE_CYCLES)))
         slope = self._increment_slope(point)
         end = self._end(point)
         # The knee: land on the last cycle that ends with active Li, so no
@@ -382,7 +408,7 @@ class CycleSkippingIntegrator:
         simulated ones (interpolation error, ~h^2)."""
         expected = self._predict(point, h + 1, slope)
         scale = self.state_scale.copy()
-        scale[ELECTROLYTE] = ELECTROLYTE_SCALE * max(point.state[ELECTROLYTE], 1e-3 * self.cycler.initial_state[ELECTROLYTE])
+        scale[ELECTROLYTE] = self._electrolyte_scale(point)
         deviation = np.abs(result.end_state - expected) / scale
         integration = float(((h - 1) / 2 * deviation)[self.accumulating].max())
         # relaxing states other than the cathode's Li (the deposit, revived dead Li)
@@ -417,6 +443,34 @@ class CycleSkippingIntegrator:
         factor = min(SAFETY * ratio ** -exponent if ratio > 0 else math.inf
                      for ratio, exponent in zip(ratios, (1 / 3, 1 / 2)))
         return max(ratios), factor
+
+    def _long_dry_out(self) -> bool:
+        """Whether the initial electrolyte lasts more than DRY_OUT_LONG_CYCLES cycles of
+        the consumption of cycle 2 (the first regular cycle; False before it is known)."""
+        if len(self.points) < 2:
+            return False
+        per_cycle = -self.points[1].increment[ELECTROLYTE]
+        return bool(per_cycle <= 0 or self.cycler.initial_state[ELECTROLYTE] > DRY_OUT_LONG_CYCLES * per_cycle)
+
+    def _electrolyte_scale(self, point: _Point) -> float:
+        """What an electrolyte error [kg/m2] counts against in a step from `point`: a
+        fraction of what is left (ELECTROLYTE_SCALE), and near dry-out a fraction of one
+        cycle's consumption (DRY_OUT_SCALE_CYCLES), whichever is smaller."""
+        left = max(point.state[ELECTROLYTE], 1e-3 * self.cycler.initial_state[ELECTROLYTE])
+        scale = ELECTROLYTE_SCALE * left
+        if self._near_dry_out(point):
+            scale = min(scale, DRY_OUT_SCALE_CYCLES * -point.increment[ELECTROLYTE])
+        return scale
+
+    def _near_dry_out(self, point: _Point, cycles: float | None = None) -> bool:
+        """Whether the electrolyte left at the end of cycle n [kg/m2] lasts less than
+        `cycles` (default DRY_OUT_WINDOW_CYCLES) cycles of the consumption of cycle n+1,
+        in a design whose electrolyte lasts long (`_long_dry_out`)."""
+        if not self._long_dry_out():
+            return False
+        per_cycle = -point.increment[ELECTROLYTE]
+        window = DRY_OUT_WINDOW_CYCLES if cycles is None else cycles
+        return bool(per_cycle > 0 and point.state[ELECTROLYTE] < window * per_cycle)
 
     def _interpolation_error(self, point: _Point, h: int, slope: np.ndarray, result: CycleResult) -> float:
         """How far the skipped cycles n+2 .. n+h, interpolated linearly between the

@@ -43,7 +43,11 @@ Fast mode follows the cycle map S_{n+1} = S_n + g(S_n) with cycle skipping:
   and from the straight line through the simulated cycles around them (active and
   cathode Li, capacities, wetting) against `interpolation_tolerance`; the capacities
   and the wetting, outputs rather than states carried on, count by the chord's error
-  over the skipped cycles (`twin.cycle_skipping.chord_error_weight`). A step that
+  over the skipped cycles (`twin.cycle_skipping.chord_error_weight`). Near dry-out
+  (electrolyte left for fewer than `twin.cycle_skipping.DRY_OUT_WINDOW_CYCLES` cycles) the electrolyte's
+  error counts against a small fraction of one cycle's consumption, and over the last
+  `DRY_OUT_SINGLE_CYCLES` every cycle is simulated: the capacity of the cycle that runs
+  dry hangs on the electrolyte left to a hundredth of a cycle's consumption. A step that
   fails is rejected and retried shorter; the next step grows with error^(-1/3).
 * Events: steps land on the last cycle before the knee (active Li running out) and
   on the last cycle above the end-of-life threshold (predicted from the cathode's

@@ -150,3 +150,20 @@ def test_fast_matches_full_on_a_lean_design_that_dries_out():
     wetting = fast.cycles.set_index("cycle")["wetting_fraction"]
     drying = fast.cycles[(wetting < 0.9).to_numpy()]
     assert (~drying["simulated"]).sum() > 0.65 * len(drying)  # the cliff is skipped too (0.56 with steps of 1-2)
+
+
+def test_fast_resolves_the_dry_out_cliff_of_a_long_lived_lean_design():
+    # lean (3 g/Ah), highest-CE preset, LFP: ~580 cycles, then the electrolyte runs out
+    # within one discharge and the capacity falls by ~20 % of the first in that cycle; how
+    # far hangs on the electrolyte left to a hundredth of a cycle's consumption (fast mode
+    # was 10 % of the first capacity off there before it tightened its control near dry-out)
+    design = CellDesign(cathode="LFP", np_ratio=2.0, areal_capacity_mAh_cm2=4.0, electrolyte_g_per_Ah=3.0)
+    common = {"max_cycles": 700, "strategies": ["iodine-carbon-host"]}
+    full = predict_cycle_life(design, mode="full", **common)
+    fast = predict_cycle_life(design, mode="fast", **common)
+    assert full.end_of_life_reason == fast.end_of_life_reason == "electrolyte_dry_out"
+    assert full.cycle_life is not None and full.cycle_life >= 300
+    q = full.cycles["discharge_capacity_mAh_cm2"].to_numpy()
+    assert q[-2] - q[-1] > 0.05 * full.initial_capacity_mAh_cm2  # the cliff: one cycle falls > 5 %
+    assert_fast_agrees_with_full(full, fast)
+    assert fast.extra["simulated_cycles"] < full.cycle_life / 4

@@ -8,7 +8,8 @@ import pytest
 
 from twin.cycle_rows import SUMMARY_COLUMNS, cycle_rows
 from twin.cycle_skipping import (
-    ACCUMULATING, ACTIVE, AREA, CATHODE, DEAD, ELECTROLYTE, RELAXING, SEI, SHORT_LIFE_CYCLES, STATE_COUNT,
+    ACCUMULATING, ACTIVE, AREA, CATHODE, DEAD, DRY_OUT_LONG_CYCLES, DRY_OUT_SINGLE_CYCLES, ELECTROLYTE, RELAXING, SEI,
+    SHORT_LIFE_CYCLES, STATE_COUNT,
     CycleResult, _longest_step, chord_error_weight, classify_states, fill_skipped_cycles, run_cycle_skipping,
 )
 from twin.design import CellDesign
@@ -254,3 +255,40 @@ def test_the_chord_weight_turns_a_deviation_into_the_interpolation_error_of_a_pa
     chord = capacity(0) + (capacity(h) - capacity(0)) * middle / h
     worst = np.abs(capacity(middle) - chord).max()
     assert chord_error_weight(h, spacing) * deviation == pytest.approx(worst, rel=1e-6)
+
+
+class DryingCell(LossyCell):
+    """A cell that loses no Li but consumes `consumption` kg/m2 of electrolyte a cycle,
+    and strips only the fraction of its Li that the electrolyte left at the end of the
+    cycle wets, up to five cycles' consumption: its capacity is flat, then falls off a
+    cliff over the last few cycles before the electrolyte runs out."""
+
+    def __init__(self, cycles_of_electrolyte: float, consumption: float = 1e-4) -> None:
+        super().__init__(np_ratio=1.0, loss_fraction=0.0)
+        self.consumption = consumption
+        self.initial_state[ELECTROLYTE] = cycles_of_electrolyte * consumption
+
+    def cycle(self, state: np.ndarray, checkup: bool = False) -> CycleResult | None:
+        result = super().cycle(state, checkup)
+        end = result.end_state
+        end[ELECTROLYTE] = state[ELECTROLYTE] - self.consumption
+        wetted = min(1.0, max(end[ELECTROLYTE] - self.consumption, 0.0) / (5 * self.consumption))
+        stripped = wetted * end[CATHODE]
+        end[ACTIVE] += end[CATHODE] - stripped
+        end[CATHODE] = stripped
+        result.row["discharge_capacity_mAh_cm2"] *= wetted
+        return result
+
+
+@pytest.mark.parametrize(("cycles_of_electrolyte", "dry_out_control"), [(600, True), (200, False)])
+def test_the_dry_out_cliff_is_simulated_cycle_by_cycle_in_a_long_lived_lean_cell(cycles_of_electrolyte,
+                                                                                 dry_out_control):
+    # electrolyte for 600 cycles: the last DRY_OUT_SINGLE_CYCLES cycles before dry-out
+    # are all simulated; for 200 cycles (fewer than DRY_OUT_LONG_CYCLES: few steps, no
+    # error to add up) the steps are those of any other cell
+    outcome = run_cycle_skipping(DryingCell(cycles_of_electrolyte), 0.8, 5000)
+    life = every_cycle(DryingCell(cycles_of_electrolyte), 0.8, 5000)[-1]["cycle"]
+    assert outcome.below_cycle == life
+    last = set(range(life - int(DRY_OUT_SINGLE_CYCLES) + 5, life + 1))
+    assert last.issubset(simulated_cycles(outcome)) == dry_out_control
+    assert cycles_of_electrolyte > DRY_OUT_LONG_CYCLES or not dry_out_control
