@@ -278,12 +278,17 @@ class Variant:
     kind: str = "gaussian"
     fleet_grid: tuple[tuple[float, float], ...] = ()
     fleet_affinity: float = AFFINITY
+    # when not empty, the affinity is chosen per fold among these (inner leave-one-out)
+    fleet_affinities: tuple[float, ...] = ()
 
 
 # (kernel width [latent units], likelihood scale): tuned per fold on training cells.
 FLEET_GRID = tuple((h, s) for h in (0.3, 0.6) for s in (0.1, 0.2, 0.5))
+# Affinity A of the electrolyte back-off, tuned per fold with the grid above: 0 (the
+# electrolyte ignored), a mild back-off and the saturated one (fleet_prior.AFFINITY).
+FLEET_AFFINITIES = (0.0, 3.0, AFFINITY)
 
-VARIANTS = (Variant("twin-fleet", True, kind="fleet", fleet_grid=FLEET_GRID),
+VARIANTS = (Variant("twin-fleet", True, kind="fleet", fleet_grid=FLEET_GRID, fleet_affinities=FLEET_AFFINITIES),
             Variant("twin-fleet-no-covariates", True, kind="fleet", fleet_grid=FLEET_GRID, fleet_affinity=0.0),
             Variant("twin", True), Variant("twin-no-prior", False),
             Variant("twin-prior-covariates", True, ("log10_electrolyte_uL", "salt_conc_M", "lifsi_only")))
@@ -303,12 +308,13 @@ def fleet_prior_from_fits(fits: Sequence[FleetFit], library: SimulationLibrary, 
                  pooled_noise(fits), bandwidth, likelihood_scale, discrepancy_per_cycle, affinity)
 
 
-def tune_fleet(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit], fit_cycles: int,
-               formation_cycles: int, log: Sequence[bool], grid: Sequence[tuple[float, float]],
-               learn: FleetLearner = learn_fleet_prior, affinity: float = AFFINITY) -> tuple[float, float]:
-    """The (kernel width, likelihood scale) of `grid` whose inner leave-one-out P50
-    has the lowest mean MAE on the unseen cycles of `cells` (the training cells of a
-    fold; each inner forecast's prior is learned without its cell)."""
+def fleet_errors(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit], fit_cycles: int,
+                 formation_cycles: int, log: Sequence[bool], grid: Sequence[tuple[float, float, float]],
+                 learn: FleetLearner = learn_fleet_prior) -> np.ndarray:
+    """Inner leave-one-out error of each (kernel width, likelihood scale, affinity) of
+    `grid`: the sum over the eligible cells of `cells` (the training cells of a fold)
+    of the MAE of their P50 on their unseen cycles, each inner forecast's prior
+    learned without its cell."""
     metas = {c.cell_id: c.meta for c in cells}
     errors = np.zeros(len(grid))
     for cell in cells:
@@ -319,15 +325,36 @@ def tune_fleet(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[
         cycles, capacity = cell.unseen(fit_cycles)
         inside = cycles <= library.horizon
         cycles, capacity = cycles[inside], capacity[inside]
-        for g, (bandwidth, scale) in enumerate(grid):
+        for g, (bandwidth, scale, affinity) in enumerate(grid):
             prior = fleet_prior_from_fits(others, library, log, metas, bandwidth, scale, learn=learn,
                                           affinity=affinity)
             weights, fitted_scale, last = _mixture(library, cell, fit_cycles, formation_cycles, prior, noise)
             means = fitted_scale[:, None] * library.at(cycles)
             p50 = mixture_quantiles(means, weights, predictive_sd(cycles, last, noise, 0.0), (0.5,))[0]
             errors[g] += float(np.mean(np.abs(p50 - capacity)))
-    best = grid[int(np.argmin(errors))]
-    return float(best[0]), float(best[1])
+    return errors
+
+
+def tune_fleet_settings(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit],
+                        fit_cycles: int, formation_cycles: int, log: Sequence[bool],
+                        grid: Sequence[tuple[float, float]], affinities: Sequence[float] = (AFFINITY,),
+                        learn: FleetLearner = learn_fleet_prior) -> tuple[float, float, float]:
+    """The (kernel width, likelihood scale, affinity) of `grid` x `affinities` whose
+    inner leave-one-out P50 has the lowest mean MAE on the unseen cycles of `cells`
+    (fleet_errors; ties: the first in grid order, affinities outermost)."""
+    full = [(h, s, a) for a in affinities for h, s in grid]
+    best = full[int(np.argmin(fleet_errors(library, cells, fits, fit_cycles, formation_cycles, log, full, learn)))]
+    return float(best[0]), float(best[1]), float(best[2])
+
+
+def tune_fleet(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit], fit_cycles: int,
+               formation_cycles: int, log: Sequence[bool], grid: Sequence[tuple[float, float]],
+               learn: FleetLearner = learn_fleet_prior, affinity: float = AFFINITY) -> tuple[float, float]:
+    """The (kernel width, likelihood scale) of `grid` whose inner leave-one-out P50
+    has the lowest mean MAE on the unseen cycles of `cells` at a fixed `affinity`."""
+    bandwidth, scale, _ = tune_fleet_settings(library, cells, fits, fit_cycles, formation_cycles, log, grid,
+                                              (affinity,), learn)
+    return bandwidth, scale
 
 
 def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit],
@@ -348,19 +375,20 @@ def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapp
         noise = pooled_noise(training_fits)
         settings: dict[str, Any] = {}
         if variant.kind == "fleet":
-            bandwidth, scale = tune_fleet(library, training, fits, fit_cycles, formation_cycles, log,
-                                          variant.fleet_grid, learn_fleet, variant.fleet_affinity)
+            bandwidth, scale, affinity = tune_fleet_settings(
+                library, training, fits, fit_cycles, formation_cycles, log, variant.fleet_grid,
+                variant.fleet_affinities or (variant.fleet_affinity,), learn_fleet)
 
             def builder(others: Sequence[FleetFit]) -> FleetKernelPrior:
                 return fleet_prior_from_fits(others, library, log, metas, bandwidth, scale, learn=learn_fleet,
-                                             affinity=variant.fleet_affinity)
+                                             affinity=affinity)
 
             k = tune_discrepancy(library, training, fits, fit_cycles, formation_cycles, log, True, builder=builder)
             prior = fleet_prior_from_fits(training_fits, library, log, metas, bandwidth, scale, k, learn_fleet,
-                                          variant.fleet_affinity)
+                                          affinity)
             if test.cell_id in prior.cells:
                 raise AssertionError(f"cell {test.cell_id} leaked into its own prior")
-            settings = {"bandwidth": bandwidth, "likelihood_scale": scale}
+            settings = {"bandwidth": bandwidth, "likelihood_scale": scale, "affinity": affinity}
             forecast = forecast_cell(library, test, fit_cycles, formation_cycles, prior, noise, k)
             row = score_cell(test, forecast, fit_cycles, formation_cycles, eol_fraction, library.horizon)
             row.update({"noise_sd": noise, "discrepancy_per_cycle": k, "fleet": settings,
@@ -384,6 +412,6 @@ def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapp
     return rows
 
 
-__all__ = ["Cell", "CellForecast", "FLEET_GRID", "FleetFit", "HEADLINE_VARIANT", "VARIANTS", "Variant",
-           "cross_validate", "fleet_fit", "fleet_prior_from_fits", "forecast_cell", "pooled_noise",
-           "prior_from_fits", "score_cell", "tune_discrepancy", "tune_fleet"]
+__all__ = ["Cell", "CellForecast", "FLEET_AFFINITIES", "FLEET_GRID", "FleetFit", "HEADLINE_VARIANT", "VARIANTS",
+           "Variant", "cross_validate", "fleet_errors", "fleet_fit", "fleet_prior_from_fits", "forecast_cell",
+           "pooled_noise", "prior_from_fits", "score_cell", "tune_discrepancy", "tune_fleet", "tune_fleet_settings"]

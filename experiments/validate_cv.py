@@ -202,15 +202,16 @@ def markdown(report: dict[str, Any]) -> str:
         "test cell is not among the cells its prior was learned from.",
         f"* **Priors.** `{HEADLINE}` (the headline): the fleet prior (calibration.fleet_prior), a kernel mixture "
         "centred on the training cells' full-life fits, each training cell weighted by e^(A x (same salt "
-        "concentration + same solvent)) with the test cell (A = 10: replicates and sibling electrolytes of the "
-        "data file first, the whole fleet when the electrolyte is new); its kernel width and the likelihood "
-        "scale (how much the cell's own points weigh against the prior) are chosen per fold by an inner "
-        "leave-one-out over the training cells (lowest mean MAE of their P50 on their unseen cycles). "
+        "concentration + same solvent)) with the test cell (a large A: replicates and sibling electrolytes of the "
+        "data file first, the whole fleet when the electrolyte is new); its kernel width, the likelihood "
+        "scale (how much the cell's own points weigh against the prior) and A (among 0, 3 and 10) are chosen "
+        "per fold by an inner leave-one-out over the training cells (lowest mean MAE of their P50 on their "
+        "unseen cycles). "
         "`twin-fleet-no-covariates`: the same with A = 0 (electrolyte ignored). `twin`: the Gaussian prior on "
         "log-parameters (calibration.prior) that `twin calibrate` ships and uses; `twin-prior-covariates`: its "
-        "mean linear in log10 volume, salt concentration and a LiFSI flag. The back-off structure (A, the two "
-        "descriptors) was chosen while studying these 39 cells (A = 8 and 20 forecast the same, A = 4 worse); "
-        "only the width and the likelihood scale are learned per fold.",
+        "mean linear in log10 volume, salt concentration and a LiFSI flag. The back-off descriptors (salt "
+        "concentration, solvent) and the candidate values of A, width and scale were chosen while studying "
+        "these 39 cells; which of them a fold uses is learned on its training cells.",
         f"* **Twin.** Recipe `{s['recipe']}` (fitted: {', '.join(report['library']['names'])}; capacity scale "
         f"profiled). Its curves come from a library of {report['library']['size']} twin simulations at Sobol "
         f"points of the recipe's search space (fast prediction mode, to cycle {HORIZON}; key "
@@ -310,10 +311,10 @@ def markdown(report: dict[str, Any]) -> str:
         "Siblings: training cells of the same solvent and salt concentration / of the same solvent. MAE "
         "full-life fit: the best single library curve fitted to all of the cell's cycles (no prior), scored on "
         "the unseen cycles: what the twin could forecast if the early points identified it (the library's own "
-        "floor). Fleet h / s: the kernel width and likelihood scale the fold chose.",
+        "floor). Fleet h / s / A: the kernel width, likelihood scale and electrolyte affinity the fold chose.",
         "",
         "| cell | M | uL | siblings | fit pts | unseen pts | MAE twin (fleet) | MAE twin (Gaussian) | MAE full-life "
-        "fit | " + " | ".join(f"MAE {b}" for b in base_names) + " | coverage | fleet h / s | EOL error twin / "
+        "fit | " + " | ".join(f"MAE {b}" for b in base_names) + " | coverage | fleet h / s / A | EOL error twin / "
         "best baseline |",
         "|---|---|---|---|---|---|---|---|---|" + "---|" * len(base_names) + "---|---|---|",
     ]
@@ -325,7 +326,8 @@ def markdown(report: dict[str, Any]) -> str:
                      f"{r.get('siblings', '-')} | {r['fit_points']} | {r['unseen_points']} | "
                      f"{r['mae']['twin']:.4f} | {gaussian[r['cell_id']]['mae']['twin']:.4f} | "
                      f"{_f(r.get('mae_full_life_fit'))} | " + " | ".join(_f(r['mae'].get(b)) for b in base_names)
-                     + f" | {r['coverage']:.0%} | {r['fleet']['bandwidth']:g} / {r['fleet']['likelihood_scale']:g} "
+                     + f" | {r['coverage']:.0%} | {r['fleet']['bandwidth']:g} / {r['fleet']['likelihood_scale']:g} / "
+                     f"{r['fleet'].get('affinity', 10.0):g} "
                      f"| {eol} |")
     lines += ["", f"Total run time {report['elapsed_s']:.0f} s ({report['library']['build_s']:.0f} s of it "
               "simulating the library; 0 when cached).", ""]
@@ -418,7 +420,8 @@ def spot_check(path: Path, cells: list[Any], fits: dict[str, Any], library: Any,
         training = [fits[c.cell_id] for c in cells if c.cell_id != cell_id]
         metas = {c.cell_id: c.meta for c in cells if c.cell_id != cell_id}
         prior = fleet_prior_from_fits(training, library, log, metas, row["fleet"]["bandwidth"],
-                                      row["fleet"]["likelihood_scale"], row["discrepancy_per_cycle"])
+                                      row["fleet"]["likelihood_scale"], row["discrepancy_per_cycle"],
+                                      affinity=row["fleet"]["affinity"])
         assert cell_id not in prior.cells
         data = read_anode_free_table(path, cell_id)
         last = int(data.cycle_numbers.max())
@@ -503,18 +506,22 @@ def full_life_mae(library: Any, cell: Any, fit: Any, fit_cycles: int) -> float:
 
 def learn_shipped_prior(library: Any, cells: list[Any], recipe: Any, formation: int) -> Any:
     """The fleet prior (calibration.fleet_prior) from every cell's full-life fit; its
-    kernel width, likelihood scale and band growth tuned by leave-one-out over all
+    kernel width, likelihood scale, affinity and band growth tuned by leave-one-out over all
     cells at the headline window, as each fold of the cross-validation does."""
-    from twin.calibration.crossval import FLEET_GRID, fleet_fit, fleet_prior_from_fits, tune_discrepancy, tune_fleet
+    from twin.calibration.crossval import (
+        FLEET_AFFINITIES, FLEET_GRID, fleet_fit, fleet_prior_from_fits, tune_discrepancy, tune_fleet_settings,
+    )
     from twin.calibration.library import recipe_hash
 
     log = [p.log for p in recipe.space.parameters]
     fits = {c.cell_id: fleet_fit(library, c, formation) for c in cells}
     metas = {c.cell_id: c.meta for c in cells}
-    bandwidth, scale = tune_fleet(library, cells, fits, HEADLINE_WINDOW, formation, log, FLEET_GRID)
+    bandwidth, scale, affinity = tune_fleet_settings(library, cells, fits, HEADLINE_WINDOW, formation, log,
+                                                     FLEET_GRID, FLEET_AFFINITIES)
     k = tune_discrepancy(library, cells, fits, HEADLINE_WINDOW, formation, log, True,
-                         builder=lambda others: fleet_prior_from_fits(others, library, log, metas, bandwidth, scale))
-    prior = fleet_prior_from_fits(list(fits.values()), library, log, metas, bandwidth, scale, k)
+                         builder=lambda others: fleet_prior_from_fits(others, library, log, metas, bandwidth, scale,
+                                                                      affinity=affinity))
+    prior = fleet_prior_from_fits(list(fits.values()), library, log, metas, bandwidth, scale, k, affinity=affinity)
     prior.recipe, prior.recipe_hash, prior.fit_cycles = recipe.name, recipe_hash(recipe), "all"
     return prior
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import qmc
 
-from twin.calibration.crossval import Cell, Variant, cross_validate, fleet_fit
+from twin.calibration.crossval import Cell, Variant, cross_validate, fleet_fit, tune_fleet_settings
 from twin.calibration.fleet_prior import learn_fleet_prior
 from twin.calibration.library import SimulationLibrary
 from twin.calibration.prior import PriorError
@@ -85,6 +85,58 @@ def test_the_test_cell_never_reaches_its_fleet_prior(library):
     assert [r["cell_id"] for r in rows] == ["LEAK"]
     assert seen and all("LEAK" not in ids for ids in seen)
     assert any(len(ids) == len(short) for ids in seen)
+
+
+def test_the_affinity_learned_per_fold_comes_from_training_cells_only(library):
+    """Everything a fold tunes (width, likelihood scale, affinity, band growth) and its
+    forecast must not move when the test cell's life after the fit window changes (and
+    with it its full-life fit): they are learned without it."""
+    cells = fleet_by_concentration(4, seed=4)
+    test = cells[0]
+    late = test.cycles > 30
+    changed = Cell(test.cell_id, test.cycles, np.where(late, 0.3 * test.capacity, test.capacity), test.meta)
+    variant = Variant("f", True, kind="fleet", fleet_grid=((0.1, 1.0), (0.3, 0.5)), fleet_affinities=(0.0, 10.0))
+    rows = []
+    for first in (test, changed):
+        fleet = [first, *cells[1:]]
+        fits = {c.cell_id: fleet_fit(library, c, 1) for c in fleet}
+        rows.append(cross_validate(library, fleet, fits, 30, 1, LOG, 0.8, variant)[0])
+    assert rows[0]["cell_id"] == rows[1]["cell_id"] == test.cell_id
+    assert rows[0]["fleet"] == rows[1]["fleet"] and set(rows[0]["fleet"]) == {"bandwidth", "likelihood_scale",
+                                                                              "affinity"}
+    assert rows[0]["discrepancy_per_cycle"] == rows[1]["discrepancy_per_cycle"]
+    assert rows[0]["band"]["p50"] == rows[1]["band"]["p50"]
+    assert rows[0]["mae"]["twin"] != rows[1]["mae"]["twin"]  # the score does see the changed data
+
+
+def test_every_prior_a_fold_tunes_its_affinity_with_leaves_out_the_test_cell(library):
+    """Leave-one-out inside leave-one-out: of the N cells, a fold's final prior holds the
+    N - 1 training cells, and every prior of its inner tuning N - 2 (an inner cell out
+    too). A tuning that saw the test cell would learn priors of N - 1 cells in the loop."""
+    cells = fleet_by_concentration(3, seed=6)
+    fits = {c.cell_id: fleet_fit(library, c, 1) for c in cells}
+    sizes: list[int] = []
+
+    def spy(values, ids, *args, **kwargs):
+        sizes.append(len(ids))
+        return learn_fleet_prior(values, ids, *args, **kwargs)
+
+    variant = Variant("f", True, kind="fleet", fleet_grid=((0.1, 1.0), (0.3, 0.5)), fleet_affinities=(0.0, 10.0))
+    rows = cross_validate(library, cells, fits, 30, 1, LOG, 0.8, variant, learn_fleet=spy)
+    n = len(cells)
+    assert len(rows) == n and set(sizes) == {n - 1, n - 2}
+    assert sizes.count(n - 1) == len(rows)
+
+
+def test_the_inner_leave_one_out_chooses_the_electrolyte_back_off_when_the_electrolyte_decides_the_fade(library):
+    cells = fleet_by_concentration(5, seed=5)
+    fits = {c.cell_id: fleet_fit(library, c, 1) for c in cells}
+    _, _, affinity = tune_fleet_settings(library, cells, fits, 30, 1, LOG, ((0.1, 1.0),), (0.0, 10.0))
+    assert affinity == 10.0
+    # the same fleet with every cell labelled alike: no electrolyte to back off to, 0 ties and wins (first)
+    alike = [Cell(c.cell_id, c.cycles, c.capacity, {"salt_conc_M": 1.0, "solvent_smiles": "COCCOC"}) for c in cells]
+    _, _, affinity = tune_fleet_settings(library, alike, fits, 30, 1, LOG, ((0.1, 1.0),), (0.0, 10.0))
+    assert affinity == 0.0
 
 
 def test_a_fleet_prior_needs_three_distinct_cells():
