@@ -3,8 +3,8 @@ bench_scale.py run in this process under cProfile, after one design per strategy
 up the shared simulations and anchors (what each sweep worker pays once).
 
 Prints, per design, its cycle life, full-model cycle solves and CPU seconds; then where
-the CPU went: IDAKLU's native integration, the rest of PyBaMM's experiment solve (step
-set-up, inputs, solutions), and everything outside the cycle solves (rows, step control,
+the CPU went: IDAKLU's native integration, the rest of the cycle solves (PyBaMM's
+experiment solve or the lean stepper of twin.stepper: step set-up, inputs, solutions), and everything outside the cycle solves (rows, step control,
 set-up per design), and the 25 costliest functions. Writes nothing unless --stats PATH.
 
     PYTHONPATH=. python benchmarks/profile_sweep.py --designs 24
@@ -62,10 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     stats = pstats.Stats(profile)
     solves = sum(row.get("cycles_simulated") or 0 for _, row, _ in rows)
     native = total(stats, "~", "<built-in method pybammsolvers.idaklu.solve>", 2)
-    pybamm_solve = total(stats, "pybamm/simulation/simulation.py", "solve", 3)
+    # cycle solves: PyBaMM's experiment solve and the lean stepper's (twin.stepper)
+    pybamm_solve = (total(stats, "pybamm/simulation/simulation.py", "solve", 3)
+                    + total(stats, "twin/stepper.py", "lean_cycle", 3))
     print(f"\n{len(cases)} designs, {solves} cycle solves ({solves / len(cases):.1f} per design), CPU {cpu_s:.2f} s "
           f"({cpu_s / max(solves, 1) * 1000:.1f} ms per solve, everything included)")
-    print(f"IDAKLU native integration {native:.2f} s ({native / cpu_s:.0%}); rest of PyBaMM's experiment solve "
+    print(f"IDAKLU native integration {native:.2f} s ({native / cpu_s:.0%}); rest of the cycle solves "
           f"{pybamm_solve - native:.2f} s ({(pybamm_solve - native) / cpu_s:.0%}); outside the cycle solves "
           f"{cpu_s - pybamm_solve:.2f} s ({(cpu_s - pybamm_solve) / cpu_s:.0%})")
     out = io.StringIO()

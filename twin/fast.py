@@ -98,6 +98,7 @@ from twin.parameters.activation import ActivationParameters as ACT
 from twin.parameters.cathode_fade import CathodeFadeParameters as F
 from twin.parameters.li_metal import LithiumMetalParameters as P
 from twin.protocol import Protocol
+from twin.stepper import CyclePoint, LeanUnsupported, lean_cycle
 
 # Slow states: the model variable at the end of a cycle -> the parameter that sets it
 # at the start of the next. The cathode's Li is handled apart (a concentration).
@@ -178,6 +179,20 @@ def end_of_solution(solution: pybamm.Solution, names: Sequence[str]) -> dict[str
         else np.zeros(0)
     values = np.asarray(function(float(solution.all_ts[-1][-1]), y[:, -1], p)).ravel()
     return dict(zip(names, values.tolist()))
+
+
+def values_at(point: CyclePoint, names: Sequence[str]) -> dict[str, float] | None:
+    """The last entry of each variable named at a state of a lean cycle (the casadi
+    readers of `end_of_solution`); None where a variable is not a plain expression."""
+    key = (tuple(names), tuple(point.inputs), point.y.shape[0])
+    functions = _END_FUNCTIONS.setdefault(point.model, {})
+    if key not in functions:
+        functions[key] = _end_function(point.model, names, point.inputs, point.y.shape[0])
+    function = functions[key]
+    if function is None:
+        return None
+    p = np.array([float(value) for value in point.inputs.values()])
+    return dict(zip(names, np.asarray(function(point.t_s, point.y, p)).ravel().tolist()))
 
 
 class _Feasibility(pybamm.callbacks.Callback):
@@ -294,6 +309,9 @@ class RepresentativeCycler(CellSimulator):
         cell cannot complete it."""
         first_cycle = self.protocol.checkup_every if checkup else 1
         sim = self._simulation(1, first_cycle)
+        lean = self._lean_cycle(sim, state, checkup)
+        if lean is not None:
+            return lean
         feasibility = _Feasibility()
         try:
             with warnings.catch_warnings():
@@ -320,6 +338,33 @@ class RepresentativeCycler(CellSimulator):
         row = self._row(state, end)
         row["checkup"] = checkup
         return CycleResult(row, end_state, float(solution.t[-1] - solution.t[0]))
+
+    def _lean_cycle(self, sim: Any, state: np.ndarray, checkup: bool) -> CycleResult | None:
+        """The cycle stepped directly (`twin.stepper`, the same numbers as PyBaMM's
+        experiment solve); None when the lean stepper does not support it (then the
+        caller solves it through `Simulation.solve`)."""
+        simulation = getattr(sim, "simulation", sim)  # a shared simulation's wrapper
+        inputs = {**getattr(sim, "inputs", {}), **self.state_inputs(state)}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                first, last = lean_cycle(simulation, inputs)
+        except LeanUnsupported:
+            raise_if_interrupted()
+            return None
+        raise_if_interrupted()
+        end = values_at(last, END_OF_CYCLE_VARIABLES)
+        if end is None:
+            return None
+        if self.initial_anode_thickness_m is None and np.array_equal(state, self.initial_state):
+            start = values_at(first, ("Anode thickness [m]", "Stack thickness [m]"))
+            if start is None:
+                return None
+            self.initial_anode_thickness_m = start["Anode thickness [m]"]
+            self.initial_stack_thickness_m = start["Stack thickness [m]"]
+        row = self._row(state, end)
+        row["checkup"] = checkup
+        return CycleResult(row, np.array([end[name] for name in STATE_NAMES]), last.t_s - first.t_s)
 
     def retention_per_cycle(self, first: CycleResult) -> dict[int, float]:
         """Fraction of the dead Li at the start of a cycle still dead at its end by
