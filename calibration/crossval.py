@@ -347,16 +347,6 @@ def tune_fleet_settings(library: SimulationLibrary, cells: Sequence[Cell], fits:
     return float(best[0]), float(best[1]), float(best[2])
 
 
-def tune_fleet(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit], fit_cycles: int,
-               formation_cycles: int, log: Sequence[bool], grid: Sequence[tuple[float, float]],
-               learn: FleetLearner = learn_fleet_prior, affinity: float = AFFINITY) -> tuple[float, float]:
-    """The (kernel width, likelihood scale) of `grid` whose inner leave-one-out P50
-    has the lowest mean MAE on the unseen cycles of `cells` at a fixed `affinity`."""
-    bandwidth, scale, _ = tune_fleet_settings(library, cells, fits, fit_cycles, formation_cycles, log, grid,
-                                              (affinity,), learn)
-    return bandwidth, scale
-
-
 def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapping[str, FleetFit],
                    fit_cycles: int, formation_cycles: int, log: Sequence[bool], eol_fraction: float,
                    variant: Variant, learn: Learner = learn_prior,
@@ -414,4 +404,4 @@ def cross_validate(library: SimulationLibrary, cells: Sequence[Cell], fits: Mapp
 
 __all__ = ["Cell", "CellForecast", "FLEET_AFFINITIES", "FLEET_GRID", "FleetFit", "HEADLINE_VARIANT", "VARIANTS",
            "Variant", "cross_validate", "fleet_errors", "fleet_fit", "fleet_prior_from_fits", "forecast_cell",
-           "pooled_noise", "prior_from_fits", "score_cell", "tune_discrepancy", "tune_fleet", "tune_fleet_settings"]
+           "pooled_noise", "prior_from_fits", "score_cell", "tune_discrepancy", "tune_fleet_settings"]

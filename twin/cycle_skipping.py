@@ -325,8 +325,7 @@ class CycleSkippingIntegrator:
             return 1  # the dry-out cliff: every cycle is simulated
         if self._near_dry_out(point):
             # land no later than where every cycle is simulated
-            cycles_left = point.state[ELECTROLYTE] / -point.increment[ELECTROLYTE]
-            limit = min(limit, max(1, math.floor(cycles_left - DRY_OUT_SINGLE_CYCLES)))
+            limit = min(limit, max(1, math.floor(self._electrolyte_cycles_left(point) - DRY_OUT_SINGLE_CYCLES)))
         slope = self._increment_slope(point)
         end = self._end(point)
         # The knee: land on the last cycle that ends with active Li, so no
@@ -462,15 +461,18 @@ class CycleSkippingIntegrator:
             scale = min(scale, DRY_OUT_SCALE_CYCLES * -point.increment[ELECTROLYTE])
         return scale
 
-    def _near_dry_out(self, point: _Point, cycles: float | None = None) -> bool:
-        """Whether the electrolyte left at the end of cycle n [kg/m2] lasts less than
-        `cycles` (default DRY_OUT_WINDOW_CYCLES) cycles of the consumption of cycle n+1,
-        in a design whose electrolyte lasts long (`_long_dry_out`)."""
-        if not self._long_dry_out():
-            return False
+    def _near_dry_out(self, point: _Point, cycles: float = DRY_OUT_WINDOW_CYCLES) -> bool:
+        """Whether the electrolyte left at the end of cycle n lasts less than `cycles`
+        cycles of the consumption of cycle n+1, in a design whose electrolyte lasts long
+        (`_long_dry_out`)."""
+        return self._long_dry_out() and self._electrolyte_cycles_left(point) < cycles
+
+    @staticmethod
+    def _electrolyte_cycles_left(point: _Point) -> float:
+        """Cycles the electrolyte left at the end of cycle n lasts at the consumption of
+        cycle n+1 (inf when none is consumed)."""
         per_cycle = -point.increment[ELECTROLYTE]
-        window = DRY_OUT_WINDOW_CYCLES if cycles is None else cycles
-        return bool(per_cycle > 0 and point.state[ELECTROLYTE] < window * per_cycle)
+        return float(point.state[ELECTROLYTE] / per_cycle) if per_cycle > 0 else math.inf
 
     def _interpolation_error(self, point: _Point, h: int, slope: np.ndarray, result: CycleResult) -> float:
         """How far the skipped cycles n+2 .. n+h, interpolated linearly between the

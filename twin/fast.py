@@ -129,6 +129,8 @@ END_OF_CYCLE_VARIABLES = (
     *STATE_NAMES, "Cumulative lithium plated [mol.m-2]", "Cumulative lithium stripped [mol.m-2]",
     "Total lithium [mol.m-2]", "Anode thickness [m]", "Electrolyte wetting fraction",
 )
+# swelling is measured from these at the start of the first cycle
+THICKNESS_NAMES = ("Anode thickness [m]", "Stack thickness [m]")
 assert len(STATE_NAMES) == STATE_COUNT  # in twin.cycle_skipping's order (ACTIVE ... CATHODE)
 
 
@@ -164,35 +166,35 @@ def end_of_solution(solution: pybamm.Solution, names: Sequence[str]) -> dict[str
     a spatial variable), as `solution.last_state[name].entries.ravel()[-1]` gives it:
     evaluated by one casadi function per model, built on first use (PyBaMM's processed
     variables cost ~0.2 ms each per read, a tenth of a fast-mode cycle for 16 of them)."""
-    model = solution.all_models[-1]
-    inputs = solution.all_inputs[-1]
     y = np.asarray(solution.all_ys[-1])
+    values = _end_values(solution.all_models[-1], names, solution.all_inputs[-1],
+                         float(solution.all_ts[-1][-1]), y[:, -1])
+    if values is None:
+        last = solution.last_state
+        return {name: float(last[name].entries.ravel()[-1]) for name in names}
+    return values
+
+
+def values_at(point: CyclePoint, names: Sequence[str]) -> dict[str, float] | None:
+    """The last entry of each variable named at a state of a lean cycle (the casadi
+    readers of `end_of_solution`); None where a variable is not a plain expression."""
+    return _end_values(point.model, names, point.inputs, point.t_s, point.y)
+
+
+def _end_values(model: pybamm.BaseModel, names: Sequence[str], inputs: Mapping[str, Any], t_s: float,
+                y: np.ndarray) -> dict[str, float] | None:
+    """The last entry of each variable named at state `y` of `model`, by its cached
+    casadi reader (`_END_FUNCTIONS`); None where a variable is not a plain expression."""
     key = (tuple(names), tuple(inputs), y.shape[0])
     functions = _END_FUNCTIONS.setdefault(model, {})
     if key not in functions:
         functions[key] = _end_function(model, names, inputs, y.shape[0])
     function = functions[key]
     if function is None:
-        last = solution.last_state
-        return {name: float(last[name].entries.ravel()[-1]) for name in names}
+        return None
     p = np.concatenate([np.asarray(value, dtype=float).ravel() for value in inputs.values()]) if inputs \
         else np.zeros(0)
-    values = np.asarray(function(float(solution.all_ts[-1][-1]), y[:, -1], p)).ravel()
-    return dict(zip(names, values.tolist()))
-
-
-def values_at(point: CyclePoint, names: Sequence[str]) -> dict[str, float] | None:
-    """The last entry of each variable named at a state of a lean cycle (the casadi
-    readers of `end_of_solution`); None where a variable is not a plain expression."""
-    key = (tuple(names), tuple(point.inputs), point.y.shape[0])
-    functions = _END_FUNCTIONS.setdefault(point.model, {})
-    if key not in functions:
-        functions[key] = _end_function(point.model, names, point.inputs, point.y.shape[0])
-    function = functions[key]
-    if function is None:
-        return None
-    p = np.array([float(value) for value in point.inputs.values()])
-    return dict(zip(names, np.asarray(function(point.t_s, point.y, p)).ravel().tolist()))
+    return dict(zip(names, np.asarray(function(t_s, y, p)).ravel().tolist()))
 
 
 class _Feasibility(pybamm.callbacks.Callback):
@@ -327,17 +329,29 @@ class RepresentativeCycler(CellSimulator):
         raise_if_interrupted()
         if not feasibility.feasible or not solution.cycles:
             return None
-        if self.initial_anode_thickness_m is None and np.array_equal(state, self.initial_state):
+        if self._needs_initial_thickness(state):
             first = solution.first_state
-            self.initial_anode_thickness_m = float(first["Anode thickness [m]"].entries.ravel()[0])
-            self.initial_stack_thickness_m = float(first["Stack thickness [m]"].entries.ravel()[0])
+            self._note_initial_thickness({name: float(first[name].entries.ravel()[0]) for name in THICKNESS_NAMES})
         # Only the end of the cycle is needed: reading it from the last state costs a
         # fraction of PyBaMM's per-cycle summary variables.
         end = end_of_solution(solution, END_OF_CYCLE_VARIABLES)
-        end_state = np.array([end[name] for name in STATE_NAMES])
+        return self._result(state, end, checkup, float(solution.t[-1] - solution.t[0]))
+
+    def _needs_initial_thickness(self, state: np.ndarray) -> bool:
+        """Whether this cycle, from the initial state, is the first to be solved (its
+        start gives the thickness swelling is measured from)."""
+        return self.initial_anode_thickness_m is None and np.array_equal(state, self.initial_state)
+
+    def _note_initial_thickness(self, start: Mapping[str, float]) -> None:
+        """Keep the anode and stack thickness [m] at the start of the first cycle."""
+        self.initial_anode_thickness_m = start["Anode thickness [m]"]
+        self.initial_stack_thickness_m = start["Stack thickness [m]"]
+
+    def _result(self, state: np.ndarray, end: Mapping[str, float], checkup: bool, duration_s: float) -> CycleResult:
+        """The cycle's row and end state from the END_OF_CYCLE_VARIABLES at its end."""
         row = self._row(state, end)
         row["checkup"] = checkup
-        return CycleResult(row, end_state, float(solution.t[-1] - solution.t[0]))
+        return CycleResult(row, np.array([end[name] for name in STATE_NAMES]), duration_s)
 
     def _lean_cycle(self, sim: Any, state: np.ndarray, checkup: bool) -> CycleResult | None:
         """The cycle stepped directly (`twin.stepper`, the same numbers as PyBaMM's
@@ -356,15 +370,12 @@ class RepresentativeCycler(CellSimulator):
         end = values_at(last, END_OF_CYCLE_VARIABLES)
         if end is None:
             return None
-        if self.initial_anode_thickness_m is None and np.array_equal(state, self.initial_state):
-            start = values_at(first, ("Anode thickness [m]", "Stack thickness [m]"))
+        if self._needs_initial_thickness(state):
+            start = values_at(first, THICKNESS_NAMES)
             if start is None:
                 return None
-            self.initial_anode_thickness_m = start["Anode thickness [m]"]
-            self.initial_stack_thickness_m = start["Stack thickness [m]"]
-        row = self._row(state, end)
-        row["checkup"] = checkup
-        return CycleResult(row, np.array([end[name] for name in STATE_NAMES]), last.t_s - first.t_s)
+            self._note_initial_thickness(start)
+        return self._result(state, end, checkup, last.t_s - first.t_s)
 
     def retention_per_cycle(self, first: CycleResult) -> dict[int, float]:
         """Fraction of the dead Li at the start of a cycle still dead at its end by
