@@ -103,6 +103,23 @@ def test_symmetric_cell_dies_when_its_foil_runs_out_thinner_and_faster_sooner():
     assert thin.cycles["overpotential_strip_mV"].iloc[-1] == pytest.approx(100.0, rel=1e-3)
 
 
+def test_li_plated_on_a_li_foil_skips_the_nucleation_stage_of_bare_cu():
+    # The fine nuclei of the first ~0.1 mAh/cm2 (Pei et al. 2017) form on the bare Cu of
+    # a Li||Cu strip; a strip over a thick Li foil never reaches bare substrate, so its
+    # dead Li per stripped mole is the deep-deposit fraction f (here f = 0.8 % at the
+    # 1 mA/cm2 reference), while Li||Cu adds f a n_nuc ln(1 + Q / n_nuc) per cycle.
+    q_mAh_cm2, f, a, n_nuc_mAh_cm2 = 1.0, 0.008, 3.0, 0.1
+    dead_only = {"SEI on lithium metal": "none", "surface roughening": "false", "activation transient": "false"}
+    li_cu = run_li_cu(LiCuTest(current_density_mA_cm2=1.0, cycles=4, discard_cycles=1), options=dead_only).cycles
+    li_li = run_symmetric(SymmetricTest(foil_thickness_um=250.0, max_cycles=4, overpotential_limit_V=1.0),
+                          options=dead_only).cycles
+    per_strip_cu = np.diff(li_cu["dead_li_mAh_cm2"])[-1] / li_cu["stripped_mAh_cm2"].iloc[-1]
+    per_strip_foil = np.diff(li_li["dead_li_mAh_cm2"])[-1] / q_mAh_cm2
+    assert per_strip_foil == pytest.approx(f, rel=0.01)
+    nucleation_share = a * n_nuc_mAh_cm2 * math.log(1 + q_mAh_cm2 / n_nuc_mAh_cm2) / q_mAh_cm2
+    assert per_strip_cu / per_strip_foil == pytest.approx(1 + nucleation_share, rel=0.05)
+
+
 def test_lean_symmetric_cell_dries_out_before_its_foil_runs_out():
     lean = run_symmetric(SymmetricTest(foil_thickness_um=50.0, electrolyte_uL_cm2=1.5, max_cycles=300))
     assert lean.end_reason == "electrolyte_dry_out"

@@ -17,12 +17,19 @@ class DepositMorphology(pybamm.BaseSubModel):
 
     M = M_nucleation x M_temperature x M_pressure:
 
-    * nucleation stage, M_n = 1 + a n_nuc / (n_dep + n_nuc): the first Li of a plating
-      forms small nuclei of high specific area, later Li coarsens them (Pei et al.,
-      Nano Lett. 17, 1132, 2017), and the last Li stripped is that fine base. Per
-      cycle this costs about f a n_nuc ln(1 + Q / n_nuc) on top of f Q, so the loss
-      per plated mole falls and the Li||Cu CE rises with the plated capacity Q (Adams
-      et al., Adv. Energy Mater. 8, 1702097, 2018);
+    * nucleation stage, M_n = 1 + a n_nuc / (n_dep + n_foil + n_nuc): the first Li of
+      a plating on bare substrate forms small nuclei of high specific area, later Li
+      coarsens them (Pei et al., Nano Lett. 17, 1132, 2017), and the last Li stripped
+      is that fine base. Per cycle this costs about f a n_nuc ln(1 + Q / n_nuc) on top
+      of f Q, so the loss per plated mole falls and the Li||Cu CE rises with the plated
+      capacity Q (Adams et al., Adv. Energy Mater. 8, 1702097, 2018). n_foil is the Li
+      under the deposit (the dense or porous foil, `LithiumInventory`): Pei et al.'s
+      nuclei form on the foreign (Cu) substrate, whose nucleation overpotential sets
+      their size; Li plated on Li needs no heterogeneous nucleation (A: the stage is
+      absent there), and a strip that leaves Li underneath never reaches the fine
+      base. So the stage acts in Li||Cu tests and anode-free cells, whose every strip
+      ends on bare Cu, and fades in cells cycled over a Li foil (Li||Li, Li excess);
+      the Li||Cu anchors, with no foil, are unchanged;
     * temperature, M_T = exp(E_c / R (1/T - 1/T_ref)): warmer plating gives larger,
       denser grains (Wang et al., Nat. Energy 4, 664, 2019, larger Li and higher CE at
       60 degC), so M_T < 1 above T_ref;
@@ -42,9 +49,11 @@ class DepositMorphology(pybamm.BaseSubModel):
             variables["Deposit morphology loss factor"] = on_current_collector(1)
             return variables
         n_dep = pybamm.maximum(variables["Plated lithium deposit [mol.m-2]"], 0)
+        # Li under the deposit: a plating on it starts on Li, not on bare substrate
+        n_under = variables["Dense lithium foil [mol.m-2]"]
         n_nuc = LI.nucleation_li_amount
         a_nuc = LI.nucleation_loss_enhancement
-        nucleation = 1 + a_nuc * n_nuc / (n_dep + n_nuc)
+        nucleation = 1 + a_nuc * n_nuc / (n_dep + n_under + n_nuc)
         T = variables["X-averaged cell temperature [K]"]
         T_ref = LI.morphology_reference_temperature
         E_c = LI.deposit_coarsening_activation_energy
