@@ -109,7 +109,8 @@ def test_a_bad_overpotential_limit_is_one_line_and_exit_2(value, message):
 
 def test_fast_mode_carries_the_salt_and_agrees_with_full_mode_on_a_lean_cell():
     design = CellDesign(areal_capacity_mAh_cm2=4.0, np_ratio=1.0, electrolyte_g_per_Ah=2.0)
-    full = predict_cycle_life(design, Protocol(), max_cycles=200, mode="full", strategies=["lhce"])
-    fast = predict_cycle_life(design, Protocol(), max_cycles=200, mode="fast", strategies=["lhce"])
+    # 300: with its N:P 1 foil the cell skips the bare-Cu nucleation stage and lives ~210 cycles
+    full = predict_cycle_life(design, Protocol(), max_cycles=300, mode="full", strategies=["lhce"])
+    fast = predict_cycle_life(design, Protocol(), max_cycles=300, mode="fast", strategies=["lhce"])
     assert full.cycle_life is not None
     assert abs(fast.cycle_life - full.cycle_life) <= 0.02 * full.cycle_life
