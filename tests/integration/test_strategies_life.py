@@ -31,7 +31,8 @@ from twin.test_cells import LiCuTest, run_li_cu
 AREAL_CAPACITY = 2.0
 PROTOCOL = Protocol(charge_rate_C=0.5)  # 1 mA/cm2 plating at 2 mAh/cm2
 FLOODED = 20.0
-NP1_CAP = 90
+# LiFSI-DME at N:P 1 lives ~92 cycles (Li plated over the foil skips the bare-Cu nucleation stage)
+NP1_CAP = 110
 # what an electrolyte preset changes: its anchored loss level and its salt
 LOSS_PARAMETERS = [KNOBS[k].parameter for k in (*LOSS_KNOBS, *SALT_KNOBS)]
 
@@ -155,7 +156,7 @@ def test_anode_free_lives_follow_the_electrolytes_ce_order(anode_free):
 
 
 def test_np1_lives_follow_the_electrolytes_ce_order(np1):
-    # HCE, LHCE and FDMB outlive the 90-cycle cap at N:P 1 (a 4 mAh/cm2 full cell loses
+    # HCE, LHCE and FDMB outlive the 110-cycle cap at N:P 1 (a 4 mAh/cm2 full cell loses
     # less per plated mole than the 1 mAh/cm2 Li||Cu test its anchor comes from, Adams
     # 2018); their order is read from the Li reservoir left at the cap: the knee comes
     # when the excess Li is spent.
