@@ -64,8 +64,10 @@ Conditions (temperature, stack pressure, plated amount), see
 * Deposit coarsening activation energy 25 kJ/mol (A: sized so Li||Cu CE rises from 20
   to 60 degC as Wang et al., Nat. Energy 4, 664, 2019 measure, against the 38 kJ/mol
   faster SEI corrosion); reference temperature 25 degC.
-* Nucleation stage: the first 0.1 mAh/cm2 of a plating forms fine nuclei that lose 3x
-  more per mole (A: Pei et al., Nano Lett. 17, 1132, 2017 for nucleation then
+* Nucleation stage: the first 0.1 mAh/cm2 of a plating on bare substrate forms fine
+  nuclei that lose 3x more per mole; Li under the deposit (a foil) counts as plated Li,
+  so cells cycled over a foil skip the stage (A: Pei et al., Nano Lett. 17, 1132, 2017
+  measure nucleation on Cu; for nucleation then
   coarsening; sized to Adams et al., Adv. Energy Mater. 8, 1702097, 2018: CE rises
   with plated capacity).
 * Stack pressure: the coin cells the CE anchors come from are taken at 300 kPa (A: a
