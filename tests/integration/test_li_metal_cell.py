@@ -120,3 +120,19 @@ def test_slow_rate_capacity_matches_requested_areal_capacity(cathode):
     options = {"SEI on lithium metal": "none", "dead lithium": "none"}
     summary = CellSimulator(design, protocol, options=options).run(1).summary
     assert summary["discharge_capacity_mAh_cm2"].iloc[0] == pytest.approx(3.0, rel=0.03)
+
+
+def test_a_full_cell_cycled_over_its_foil_orphans_less_per_stripped_mAh_than_an_anode_free_one():
+    # The fine nucleation stage (Pei et al. 2017) forms on bare Cu: an anode-free cell
+    # strips to bare Cu every discharge and pays f a n_nuc ln(1 + Q / n_nuc) on top of
+    # f Q (a = 3, n_nuc = 0.1 mAh/cm2, Q = 4 mAh/cm2: +28 %); a cell with a Li foil
+    # under its deposit never does.
+    def dead_per_stripped(np_ratio: float) -> float:
+        summary = CellSimulator(CellDesign(np_ratio=np_ratio, electrolyte_g_per_Ah=FLOODED), Protocol(),
+                                options={"activation transient": "false"}).run(3).summary
+        dead = summary["dead_li_mAh_cm2"].to_numpy()
+        return (dead[2] - dead[1]) / summary["discharge_capacity_mAh_cm2"].iloc[2]
+
+    nucleation_share = 3.0 * 0.1 * np.log(1 + 4.0 / 0.1) / 4.0
+    ratio = dead_per_stripped(0.0) / dead_per_stripped(2.0)
+    assert 1 + 0.75 * nucleation_share < ratio < 1 + 1.25 * nucleation_share
