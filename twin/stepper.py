@@ -22,29 +22,14 @@ termination conditions or timed steps, sensitivities, output variables or a mass
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import casadi
 import numpy as np
 import pybamm
 
-_IDA_ROOT_RETURN = 2  # IDAKLU's flag: stopped at an event
+from twin.compiled import CyclePoint, LeanUnsupported, StepPlan, step_cycle
 
-
-class LeanUnsupported(Exception):
-    """This cycle is not one the lean stepper drives; solve it through PyBaMM."""
-
-
-@dataclass
-class CyclePoint:
-    """A state of the cycle: time [s], state vector, the built model it belongs to and
-    that model's inputs (sorted by name, as PyBaMM passes them)."""
-
-    t_s: float
-    y: np.ndarray
-    model: pybamm.BaseModel
-    inputs: dict[str, float]
+__all__ = ["CyclePoint", "LeanUnsupported", "lean_cycle", "step_plans"]
 
 
 def _input_names(model: pybamm.BaseModel) -> list[str]:
@@ -58,19 +43,18 @@ def _check_supported(sim: pybamm.Simulation) -> None:
         raise LeanUnsupported("only legacy experiment models without termination conditions")
 
 
-def lean_cycle(sim: pybamm.Simulation, user_inputs: dict[str, float]) -> tuple[CyclePoint, CyclePoint]:
-    """Step every step of `sim`'s experiment (one cycle) from the model's initial
-    conditions with `user_inputs`; (first point of the first step, end of the last step).
+def step_plans(sim: pybamm.Simulation) -> list[StepPlan]:
+    """The steps of `sim`'s experiment (one cycle) as the lean stepper drives them: the
+    built step models and set-up solvers PyBaMM made at its first solve.
 
     Raises
     ------
     LeanUnsupported
-        When the cycle needs more than the ordinary path (see the module docstring).
+        When the simulation needs more than the ordinary path (see the module docstring).
     """
     _check_supported(sim)
-    t_start = 0.0
-    previous: CyclePoint | None = None
-    first: CyclePoint | None = None
+    plans: list[StepPlan] = []
+    previous_model: Any = None
     for step in sim.experiment.steps:
         if step.start_time is not None or step.end_time is not None or step.next_start_time is not None:
             raise LeanUnsupported("timed experiment step")
@@ -82,58 +66,35 @@ def lean_cycle(sim: pybamm.Simulation, user_inputs: dict[str, float]) -> tuple[C
                 or getattr(model, "calculate_sensitivities", []) or not model.uses_stacked_inputs
                 or not model.is_standard_form_dae):
             raise LeanUnsupported("step solver not set up for the lean path")
-        inputs = dict(user_inputs)
-        inputs[sim._START_TIME_INPUT] = t_start
-        names = _input_names(model)
-        if any(name not in inputs for name in names):
-            raise LeanUnsupported("an input of the model has no value")
-        model_inputs = {name: inputs[name] for name in names}
-        p = np.array([float(model_inputs[name]) for name in names])
-        # BaseSolver.step's time grid: shifted past the previous step's end
+        # BaseSolver.step's time grid, from the step's start
         t_eval, t_interp = step.setup_timestepping(solver, step.duration, None)
         t_interp = solver.process_t_interp(t_interp, t_eval=t_eval)
-        t_eval = t_start + np.asarray(t_eval, dtype=float)
-        t_interp = t_start + t_interp
-        t0 = t_start if t_start == 0 else float(np.nextafter(t_start, np.inf))
-        t_eval[0] = t0
-        if t_interp.size > 0 and t_interp[0] == t_start:
-            t_interp[0] = t0
-        if previous is None:
-            y0: Any = model.initial_conditions_eval(0.0, np.zeros((model.len_rhs_and_alg, 1)), casadi.DM(p))
-        elif previous.model is model:
-            y0 = previous.y
-        else:
-            mapper = sim._compiled_model_state_mappers.get((previous.model, model))
-            previous_names = _input_names(previous.model)
-            if mapper is None or any(name not in inputs for name in previous_names):
-                raise LeanUnsupported("no compiled state mapper between the step models")
-            y0 = mapper[0](t0, previous.y, casadi.DM([float(inputs[name]) for name in previous_names]))
-        y0 = np.asarray(y0.full() if isinstance(y0, casadi.DM) else y0, dtype=float).ravel()
-        ydot0 = np.zeros_like(y0)  # IDAKLU: ydot0 = rhs for the differential states, 0 else
-        if model.len_rhs > 0:
-            ydot0[:model.len_rhs] = np.asarray(model.rhs_eval(t0, y0, casadi.DM(p)).full()).ravel()
-        try:
-            solution = solver._setup["solver"].solve(t_eval, t_interp, y0[None, :], ydot0[None, :], p[None, :],
-                                                     logger=None, pbar=np.empty((0, 0)))[0]
-        except ValueError as err:
-            raise LeanUnsupported(f"solver error: {err}") from err
-        if solution.flag < 0:
-            raise LeanUnsupported("solver failure")
-        n_t = solution.t.size
-        ys = np.asarray(solution.y).reshape((n_t, model.len_rhs_and_alg))
-        if solution.flag == _IDA_ROOT_RETURN:
-            if n_t == 1:  # PyBaMM skips or fails such a step
-                raise LeanUnsupported("event at the step's initial conditions")
-            values = np.asarray(solver._setup["rootfn_casadi"](float(solution.t[-1]), ys[-1], p)).ravel()
-            events = [e for e in model.events if e.event_type == pybamm.EventType.TERMINATION]
-            if "[experiment]" not in events[int(np.nanargmin(np.abs(values)))].name:
-                raise LeanUnsupported("a model event ended the step (infeasible in PyBaMM)")
-        elif step.uses_default_duration:
-            raise LeanUnsupported("the step ran to its default duration (infeasible in PyBaMM)")
-        if first is None:
-            first = CyclePoint(float(solution.t[0]), ys[0], model, model_inputs)
-        t_start = float(solution.t[-1])
-        previous = CyclePoint(t_start, ys[-1], model, model_inputs)
-    if first is None or previous is None:
-        raise LeanUnsupported("an experiment without steps")
-    return first, previous
+        mapper = None
+        if previous_model is not None and previous_model is not model:
+            mapper = sim._compiled_model_state_mappers.get((previous_model, model))
+            mapper = None if mapper is None else mapper[0]
+        events = [e for e in model.events if e.event_type == pybamm.EventType.TERMINATION]
+        plans.append(StepPlan(
+            model=model, input_names=_input_names(model), t_eval=np.asarray(t_eval, dtype=float),
+            t_interp=np.asarray(t_interp), uses_default_duration=bool(step.uses_default_duration),
+            n_states=model.len_rhs_and_alg, len_rhs=model.len_rhs, initial_conditions=model.initial_conditions_eval,
+            rhs=model.rhs_eval, solver=solver._setup["solver"], rootfn=solver._setup["rootfn_casadi"],
+            experiment_events=["[experiment]" in e.name for e in events], mapper=mapper,
+            previous_input_names=[] if previous_model is None else _input_names(previous_model),
+        ))
+        previous_model = model
+    return plans
+
+
+def lean_cycle(sim: pybamm.Simulation, user_inputs: dict[str, float]) -> tuple[CyclePoint, CyclePoint]:
+    """Step every step of `sim`'s experiment (one cycle) from the model's initial
+    conditions with `user_inputs`; (first point of the first step, end of the last step).
+
+    Raises
+    ------
+    LeanUnsupported
+        When the cycle needs more than the ordinary path (see the module docstring).
+    """
+    if sim._START_TIME_INPUT != "start time":  # twin.compiled.START_TIME_INPUT
+        raise LeanUnsupported("PyBaMM names the step start time input otherwise")
+    return step_cycle(step_plans(sim), user_inputs)
