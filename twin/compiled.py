@@ -154,3 +154,208 @@ def step_cycle(plans: Sequence[StepPlan], user_inputs: Mapping[str, float]) -> t
     if first is None or previous is None:
         raise LeanUnsupported("an experiment without steps")
     return first, previous
+
+
+# --- artefacts -----------------------------------------------------------------------
+
+
+@dataclass
+class CompiledModel:
+    """A step model rebuilt from an artefact: its inputs (sorted) and end-of-cycle readers."""
+
+    input_names: list[str]
+    readers: dict[str, casadi.Function]
+
+    def values(self, label: str, names: Sequence[str], point: CyclePoint) -> dict[str, float]:
+        """The last entry of each variable `names` (reader `label`) at `point`."""
+        p = np.array([float(point.inputs[name]) for name in self.input_names])
+        return dict(zip(names, np.asarray(self.readers[label](point.t_s, point.y, p)).ravel().tolist()))
+
+
+def _generate(value: Any, idaklu: Any) -> Any:
+    if isinstance(value, list):
+        return [_generate(item, idaklu) for item in value]
+    if isinstance(value, dict) and set(value) == {"casadi"}:
+        return idaklu.generate_function(value["casadi"])
+    return value
+
+
+def rebuild_plans(cycle: Mapping[str, Any]) -> list[StepPlan]:
+    """The step plans of a compiled cycle (`twin.stepper.compile_cycle`): casadi
+    functions deserialised, solver groups made again by `pybammsolvers.idaklu`."""
+    from pybammsolvers import idaklu
+
+    models = []
+    for data in cycle["models"]:
+        readers = {label: casadi.Function.deserialize(text) for label, text in data["readers"].items()}
+        models.append((CompiledModel(list(data["input_names"]), readers), data,
+                       casadi.Function.deserialize(data["initial_conditions"]),
+                       casadi.Function.deserialize(data["rhs"]), casadi.Function.deserialize(data["rootfn"])))
+    solvers = [idaklu.create_casadi_solver_group(**{name: _generate(value, idaklu) for name, value in kwargs.items()})
+               for kwargs in cycle["solvers"]]
+    plans = []
+    for step in cycle["steps"]:
+        model, data, initial, rhs, rootfn = models[step["model"]]
+        plans.append(StepPlan(
+            model=model, input_names=model.input_names, t_eval=np.asarray(step["t_eval"], dtype=float),
+            t_interp=np.asarray(step["t_interp"]), uses_default_duration=bool(step["uses_default_duration"]),
+            n_states=int(data["n_states"]), len_rhs=int(data["len_rhs"]), initial_conditions=initial, rhs=rhs,
+            solver=solvers[step["solver"]], rootfn=rootfn, experiment_events=list(data["experiment_events"]),
+            mapper=None if step["mapper"] is None else casadi.Function.deserialize(step["mapper"]),
+            previous_input_names=list(step["previous_input_names"]),
+        ))
+    return plans
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` for the key's JSON, or TypeError when it cannot be told apart by value."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda item: str(item[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    raise TypeError(f"not a plain value: {type(value).__name__}")
+
+
+def artefact_key(scenario: Any, cell_model: str, options: Mapping[str, str] | None) -> str | None:
+    """Hash of everything the compiled cycle bakes in: the source fingerprint of the
+    physics code and PyBaMM's version (`twin.anchoring._source_fingerprint`, so a code
+    change misses), the solver packages' versions, the model and its options, the
+    design, protocol, combined strategy (with its anchored loss factors), explicit
+    overrides and inputs. None when one of them is not a plain value (a material law)."""
+    from importlib import metadata
+
+    from twin.anchoring import _source_fingerprint
+
+    versions = {}
+    for package in ("casadi", "pybammsolvers", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "unknown"
+    try:
+        material = _jsonable({
+            "format": ARTEFACT_FORMAT, "sources": _source_fingerprint(), "versions": versions,
+            "cell_model": cell_model, "options": dict(options or {}),
+            "design": scenario.design.to_dict(), "protocol": scenario.protocol.to_dict(),
+            "strategy": None if scenario.strategy is None else scenario.strategy.to_dict(),
+            "overrides": dict(scenario.overrides), "inputs": dict(scenario.inputs),
+        })
+    except TypeError:
+        return None
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def artefact_path(key: str) -> Path:
+    """Where the artefact of `key` lives: the twin's cache directory
+    (`twin.anchoring.cache_dir`, $TWIN_CACHE_DIR), folder `compiled`."""
+    from twin.anchoring import cache_dir
+
+    return cache_dir() / ARTEFACT_FOLDER / f"{key}.pkl"
+
+
+def save_artefact(key: str, artefact: Mapping[str, Any]) -> bool:
+    """Write the artefact atomically (temporary file + rename: concurrent writers of
+    the same key leave one whole file); False when the cache is not writable."""
+    path = artefact_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, pickle.dumps({**artefact, "key": key, "format": ARTEFACT_FORMAT},
+                                        protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        return False
+    return True
+
+
+def load_artefact(key: str) -> dict[str, Any] | None:
+    """The artefact of `key`, or None: missing, unreadable, corrupt or another key's."""
+    path = artefact_path(key)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        artefact = pickle.loads(data)  # our own cache file, written by save_artefact
+    except Exception:  # a torn or foreign file is a miss, never a crash
+        return None
+    if not isinstance(artefact, dict) or artefact.get("key") != key or artefact.get("format") != ARTEFACT_FORMAT:
+        return None
+    return artefact
+
+
+# --- the cycler ----------------------------------------------------------------------
+
+
+class CompiledCycler(SlowStateCycleMap):
+    """Fast mode's cycle map stepped from a compiled artefact, without PyBaMM.
+
+    A cycle the lean path does not support, and a check-up cycle that was not compiled,
+    is solved by a `twin.fast.RepresentativeCycler` made (PyBaMM imported) on first need
+    by `fallback()`.
+    """
+
+    def __init__(self, design: Any, protocol: Any, artefact: Mapping[str, Any],
+                 fallback: Callable[[], Any]) -> None:
+        self.design, self.protocol = design, protocol
+        scalars = artefact["cycler"]
+        self.user_inputs = dict(scalars["user_inputs"])
+        self.cathode_m3_per_m2 = float(scalars["cathode_m3_per_m2"])
+        self.cathode_full_mol_m2 = float(scalars["cathode_full_mol_m2"])
+        self.maximum_area_factor = float(scalars["maximum_area_factor"])
+        self.dead_li_revival_rate_per_s = float(scalars["dead_li_revival_rate_per_s"])
+        self.initial_state = np.asarray(scalars["initial_state"], dtype=float)
+        self.shared_inputs = dict(scalars.get("shared_inputs", {}))
+        self.initial_anode_thickness_m = None
+        self.initial_stack_thickness_m = None
+        self.plans = {name: rebuild_plans(cycle) for name, cycle in artefact["cycles"].items()}
+        self._fallback_factory = fallback
+        self._fallback: Any = None
+        self.fallback_cycles = 0  # cycles PyBaMM solved
+
+    def fallback(self) -> Any:
+        """The PyBaMM cycler of the same scenario (made on first need)."""
+        if self._fallback is None:
+            self._fallback = self._fallback_factory()
+        return self._fallback
+
+    def cycle(self, state: np.ndarray, checkup: bool = False) -> CycleResult | None:
+        """Simulate one cycle (a check-up cycle if `checkup`) from `state`; None when the
+        cell cannot complete it."""
+        plans = self.plans.get("checkup" if checkup else "regular")
+        if plans is not None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    first, last = step_cycle(plans, {**self.shared_inputs, **self.state_inputs(state)})
+            except LeanUnsupported:
+                raise_if_interrupted()
+            else:
+                raise_if_interrupted()
+                if self._needs_initial_thickness(state):
+                    self._note_initial_thickness(first.model.values("thickness", THICKNESS_NAMES, first))
+                end = last.model.values("end", END_OF_CYCLE_VARIABLES, last)
+                return self._result(state, end, checkup, last.t_s - first.t_s)
+        # PyBaMM's way: the same cycle map, the thickness reference handed over
+        cycler = self.fallback()
+        cycler.initial_anode_thickness_m = self.initial_anode_thickness_m
+        cycler.initial_stack_thickness_m = self.initial_stack_thickness_m
+        self.fallback_cycles += 1
+        result = cycler.cycle(state, checkup)
+        if self.initial_anode_thickness_m is None and cycler.initial_anode_thickness_m is not None:
+            self.initial_anode_thickness_m = cycler.initial_anode_thickness_m
+            self.initial_stack_thickness_m = cycler.initial_stack_thickness_m
+        return result
+
+
+def cycler_scalars(cycler: Any) -> dict[str, Any]:
+    """What a `CompiledCycler` takes from the PyBaMM cycler beyond the compiled cycles."""
+    simulation = cycler._sims.get((1, 0))
+    return {
+        "user_inputs": dict(cycler.user_inputs), "cathode_m3_per_m2": float(cycler.cathode_m3_per_m2),
+        "cathode_full_mol_m2": float(cycler.cathode_full_mol_m2),
+        "maximum_area_factor": float(cycler.maximum_area_factor),
+        "dead_li_revival_rate_per_s": float(cycler.dead_li_revival_rate_per_s),
+        "initial_state": np.array(cycler.initial_state, dtype=float),
+        "shared_inputs": dict(getattr(simulation, "inputs", {})),
+    }

@@ -38,12 +38,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any
-
-import pybamm
+from typing import TYPE_CHECKING, Any
 
 from twin.design import CellDesign
 from twin.protocol import Protocol
+if TYPE_CHECKING:
+    import pybamm
+
 from twin.units import (
     A_M2_PER_MA_CM2, FARADAY_C_PER_MOL, MA_CM2_PER_A_M2, SECONDS_PER_HOUR, mAh_per_cm2_from_mol_per_m2,
 )
@@ -212,6 +213,8 @@ def assess_dendrite_risk(
     separator thickness. The CC charge time is the nominal 1/C-rate hours (an upper
     bound: the CV hold takes the last part of the charge). Parameters given as
     "[input]" take their value from `inputs`; KeyError when one is missing."""
+    import pybamm
+
     param = pybamm.LithiumIonParameters()
     inputs = dict(inputs or {})
 
@@ -336,6 +339,8 @@ def short_dead_li_limit_mAh_cm2(
     limiting current of `risk` and the separator threshold factor `risk` carries (the
     strategies', applied with `DendriteRisk.with_threshold_factor`). None when the
     layer porosity is an "[input]" without a value."""
+    import pybamm
+
     from twin.parameters.li_metal import LithiumMetalParameters as P
 
     try:

@@ -98,3 +98,119 @@ def lean_cycle(sim: pybamm.Simulation, user_inputs: dict[str, float]) -> tuple[C
     if sim._START_TIME_INPUT != "start time":  # twin.compiled.START_TIME_INPUT
         raise LeanUnsupported("PyBaMM names the step start time input otherwise")
     return step_cycle(step_plans(sim), user_inputs)
+
+
+# --- compiling the lean cycle into a PyBaMM-free artefact (twin.compiled) ---------------
+
+
+class _RecordingIdaklu:
+    """`pybammsolvers.idaklu` as PyBaMM's IDAKLU solver calls it, noting the serialised
+    casadi functions and the arguments each solver group was made from (PyBaMM keeps
+    neither once the group exists)."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self._texts: dict[int, tuple[Any, str]] = {}
+        self.groups: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def generate_function(self, text: str) -> Any:
+        function = self._module.generate_function(text)
+        self._texts[id(function)] = (function, text)
+        return function
+
+    def _portable(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self._portable(item) for item in value]
+        known = self._texts.get(id(value))
+        if known is not None and known[0] is value:
+            return {"casadi": known[1]}
+        return value
+
+    def create_casadi_solver_group(self, **kwargs: Any) -> Any:
+        group = self._module.create_casadi_solver_group(**kwargs)
+        self.groups[id(group)] = (group, {name: self._portable(value) for name, value in kwargs.items()})
+        return group
+
+
+_RECORDERS: list[_RecordingIdaklu] = []
+
+
+class recording_solver_groups:
+    """Within the block, IDAKLU solver groups PyBaMM sets up are recorded (the
+    `compile_cycle` of a simulation built inside it can save them). Not thread-safe
+    against another thread recording at the same time: that thread's groups are recorded
+    too, which costs only memory until the block ends."""
+
+    def __enter__(self) -> _RecordingIdaklu:
+        from pybamm.solvers import idaklu_solver
+
+        module = idaklu_solver.idaklu
+        recorder = _RecordingIdaklu(module._module if isinstance(module, _RecordingIdaklu) else module)
+        self._previous = module
+        idaklu_solver.idaklu = recorder
+        _RECORDERS.append(recorder)
+        return recorder
+
+    def __exit__(self, *exc: Any) -> None:
+        from pybamm.solvers import idaklu_solver
+
+        idaklu_solver.idaklu = self._previous
+        _RECORDERS.pop()
+
+
+def compile_cycle(sim: pybamm.Simulation, recorder: _RecordingIdaklu,
+                  end_function: Any) -> dict[str, Any]:
+    """The lean cycle of `sim` (set up while `recorder` recorded) as plain data for
+    `twin.compiled`: per step model its input names, sizes, serialised casadi functions
+    (initial conditions, right-hand side, solver events, end-of-cycle readers made by
+    `end_function(model, names, inputs, n_states)`), per solver group the arguments it
+    was made from, per step its time grid and state mapper.
+
+    Raises
+    ------
+    LeanUnsupported
+        When the cycle is not one the lean stepper drives, or a solver was set up
+        outside the recording.
+    """
+    from twin.cycle_map import END_OF_CYCLE_VARIABLES, THICKNESS_NAMES
+
+    plans = step_plans(sim)
+    models: list[Any] = []
+    solvers: list[Any] = []
+    model_data: list[dict[str, Any]] = []
+    solver_data: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    for plan in plans:
+        if not any(plan.model is m for m in models):
+            inputs = dict.fromkeys(plan.input_names, 0.0)
+            readers = {}
+            for label, names in (("end", END_OF_CYCLE_VARIABLES), ("thickness", THICKNESS_NAMES)):
+                reader = end_function(plan.model, names, inputs, plan.n_states)
+                if reader is None:
+                    raise LeanUnsupported(f"an end-of-cycle variable is not a plain expression ({label})")
+                readers[label] = reader.serialize()
+            models.append(plan.model)
+            model_data.append({
+                "input_names": list(plan.input_names), "n_states": int(plan.n_states), "len_rhs": int(plan.len_rhs),
+                "initial_conditions": plan.initial_conditions.serialize(), "rhs": plan.rhs.serialize(),
+                "rootfn": plan.rootfn.serialize(), "experiment_events": list(plan.experiment_events),
+                "readers": readers,
+            })
+        if not any(plan.solver is s for s in solvers):
+            recorded = recorder.groups.get(id(plan.solver))
+            if recorded is None or recorded[0] is not plan.solver:
+                raise LeanUnsupported("a step solver was set up outside the recording")
+            solvers.append(plan.solver)
+            solver_data.append(recorded[1])
+        steps.append({
+            "model": next(i for i, m in enumerate(models) if m is plan.model),
+            "solver": next(i for i, s in enumerate(solvers) if s is plan.solver),
+            "t_eval": np.array(plan.t_eval), "t_interp": np.array(plan.t_interp),
+            "uses_default_duration": plan.uses_default_duration,
+            "mapper": None if plan.mapper is None else plan.mapper.serialize(),
+            "previous_input_names": list(plan.previous_input_names),
+        })
+    return {"models": model_data, "solvers": solver_data, "steps": steps}
