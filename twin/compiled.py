@@ -222,11 +222,21 @@ def artefact_key(scenario: Any, cell_model: str, options: Mapping[str, str] | No
     """Hash of everything the compiled cycle bakes in: the source fingerprint of the
     physics code and PyBaMM's version (`twin.anchoring._source_fingerprint`, so a code
     change misses), the solver packages' versions, the model and its options, the
-    design, protocol, combined strategy (with its anchored loss factors), explicit
-    overrides and inputs. None when one of them is not a plain value (a material law)."""
+    design fields the model does not take as inputs (`twin.design_values.INPUT_DESIGN_FIELDS`:
+    one artefact serves every areal capacity, N:P and electrolyte amount), protocol,
+    combined strategy (with its anchored loss factors) and explicit overrides. None when
+    an override is not a number (a material law, "[input]") or the scenario has inputs:
+    those runs keep PyBaMM's way."""
     from importlib import metadata
 
     from twin.anchoring import _source_fingerprint
+    from twin.design_values import INPUT_DESIGN_FIELDS
+
+    if scenario.inputs or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                  for v in scenario.overrides.values()):
+        return None
+    baked_design = {name: value for name, value in scenario.design.to_dict().items()
+                    if name not in INPUT_DESIGN_FIELDS}
 
     versions = {}
     for package in ("casadi", "pybammsolvers", "numpy"):
@@ -238,9 +248,9 @@ def artefact_key(scenario: Any, cell_model: str, options: Mapping[str, str] | No
         material = _jsonable({
             "format": ARTEFACT_FORMAT, "sources": _source_fingerprint(), "versions": versions,
             "cell_model": cell_model, "options": dict(options or {}),
-            "design": scenario.design.to_dict(), "protocol": scenario.protocol.to_dict(),
+            "design": baked_design, "protocol": scenario.protocol.to_dict(),
             "strategy": None if scenario.strategy is None else scenario.strategy.to_dict(),
-            "overrides": dict(scenario.overrides), "inputs": dict(scenario.inputs),
+            "overrides": dict(scenario.overrides),
         })
     except TypeError:
         return None
@@ -288,26 +298,28 @@ def load_artefact(key: str) -> dict[str, Any] | None:
 
 
 class CompiledCycler(SlowStateCycleMap):
-    """Fast mode's cycle map stepped from a compiled artefact, without PyBaMM.
+    """Fast mode's cycle map stepped from a compiled artefact, without PyBaMM, for any
+    design the artefact serves (its areal capacity, N:P and electrolyte amount become
+    the model's inputs and the slow states' initial values here, in plain Python).
 
     A cycle the lean path does not support, and a check-up cycle that was not compiled,
     is solved by a `twin.fast.RepresentativeCycler` made (PyBaMM imported) on first need
     by `fallback()`.
     """
 
-    def __init__(self, design: Any, protocol: Any, artefact: Mapping[str, Any],
+    def __init__(self, design: Any, protocol: Any, artefact: Mapping[str, Any], numbers: Mapping[str, float],
                  fallback: Callable[[], Any]) -> None:
         self.design, self.protocol = design, protocol
-        scalars = artefact["cycler"]
-        self.user_inputs = dict(scalars["user_inputs"])
-        self.cathode_m3_per_m2 = float(scalars["cathode_m3_per_m2"])
-        self.cathode_full_mol_m2 = float(scalars["cathode_full_mol_m2"])
-        self.maximum_area_factor = float(scalars["maximum_area_factor"])
-        self.dead_li_revival_rate_per_s = float(scalars["dead_li_revival_rate_per_s"])
-        self.initial_state = np.asarray(scalars["initial_state"], dtype=float)
-        self.shared_inputs = dict(scalars.get("shared_inputs", {}))
+        self.user_inputs = {}
+        self.shared_inputs = {name: float(numbers[name]) for name in artefact["design_inputs"]}
+        scalars = artefact["scalars"]
+        function = casadi.Function.deserialize(scalars["function"])
+        values = np.asarray(function(np.array([float(numbers[name]) for name in scalars["inputs"]]))).ravel()
+        by_name = dict(zip(scalars["outputs"], values.tolist()))
+        self._set_scalars(lambda name: by_name[name])
         self.initial_anode_thickness_m = None
         self.initial_stack_thickness_m = None
+        self.cathode_thickness_m: float | None = None
         self.plans = {name: rebuild_plans(cycle) for name, cycle in artefact["cycles"].items()}
         self._fallback_factory = fallback
         self._fallback: Any = None
@@ -348,14 +360,74 @@ class CompiledCycler(SlowStateCycleMap):
         return result
 
 
-def cycler_scalars(cycler: Any) -> dict[str, Any]:
-    """What a `CompiledCycler` takes from the PyBaMM cycler beyond the compiled cycles."""
-    simulation = cycler._sims.get((1, 0))
-    return {
-        "user_inputs": dict(cycler.user_inputs), "cathode_m3_per_m2": float(cycler.cathode_m3_per_m2),
-        "cathode_full_mol_m2": float(cycler.cathode_full_mol_m2),
-        "maximum_area_factor": float(cycler.maximum_area_factor),
-        "dead_li_revival_rate_per_s": float(cycler.dead_li_revival_rate_per_s),
-        "initial_state": np.array(cycler.initial_state, dtype=float),
-        "shared_inputs": dict(getattr(simulation, "inputs", {})),
-    }
+class NotServed(Exception):
+    """The artefact cannot serve this scenario (run it PyBaMM's way)."""
+
+
+def scenario_numbers(scenario: Any, artefact: Mapping[str, Any]) -> dict[str, float]:
+    """The numeric parameter values of the scenario: the artefact's cathode set, the
+    design's values (`twin.design_values.design_values`), then the strategies' and the
+    explicit overrides, as `twin.cell_parameters.parameter_values` sets them.
+
+    Raises
+    ------
+    DesignError, StrategyError
+        As `parameter_values` and the strategies raise them for this design.
+    """
+    from twin.design_values import CathodeConstants, design_values, validate_override
+
+    numbers = {**artefact["base_numbers"],
+               **design_values(scenario.design, scenario.protocol, CathodeConstants(**artefact["constants"]))}
+    overrides: dict[str, float] = {}
+    if scenario.strategy is not None:
+        overrides.update(scenario.strategy.parameter_values(numbers))
+    overrides.update(scenario.overrides)
+    for name, value in overrides.items():
+        if name not in numbers:
+            raise NotServed(f"override of {name!r}, not a number of the artefact's parameter set")
+        validate_override(name, value)
+    numbers.update(overrides)
+    return numbers
+
+
+@dataclass
+class CompiledRun:
+    """What a fast-mode prediction needs, from an artefact: the cycler, the dendrite
+    risk (None: not assessed), the dead Li that shorts [mAh/cm2] and the cathode
+    thickness [m]."""
+
+    cycler: CompiledCycler
+    dendrite_risk: Any
+    short_dead_li_mAh_cm2: float | None
+    cathode_thickness_m: float
+
+
+def compiled_run(scenario: Any, artefact: Mapping[str, Any], fallback: Callable[[], Any]) -> CompiledRun:
+    """The compiled run of `scenario` from its artefact.
+
+    Raises
+    ------
+    NotServed
+        When the artefact's stored electrolyte transport does not apply (another salt
+        concentration or temperature).
+    """
+    from twin.dendrite import design_dendrite_risk, short_dead_li_from
+    from twin.design_values import CathodeConstants, rated_cathode_thickness_m
+    from twin.parameters.li_metal import LithiumMetalParameters as P
+
+    design, protocol = scenario.design, scenario.protocol
+    numbers = scenario_numbers(scenario, artefact)
+    cycler = CompiledCycler(design, protocol, artefact, numbers, fallback)
+    cycler.cathode_thickness_m = rated_cathode_thickness_m(design, CathodeConstants(**artefact["constants"]))
+    electrolyte = artefact["electrolyte"]
+    risk = short = None
+    if electrolyte is not None:
+        c0 = float(numbers["Initial concentration in electrolyte [mol.m-3]"])
+        if (c0, design.temperature_degC + 273.15) != (electrolyte["c0"], electrolyte["T_K"]):
+            raise NotServed("the electrolyte's transport was compiled at another concentration or temperature")
+        risk = design_dendrite_risk(design, protocol, c0, electrolyte["diffusivity"], electrolyte["t_plus"],
+                                    float(numbers["Separator thickness [m]"]))
+        risk = risk.with_threshold_factor(scenario.dendrite_threshold_factor)
+        short = short_dead_li_from(design, risk, float(numbers[P.dead_li_layer_porosity]),
+                                   float(numbers[P.li_partial_molar_volume]))
+    return CompiledRun(cycler, risk, short, cycler.cathode_thickness_m)

@@ -54,6 +54,12 @@ STATE_NAMES = (*STATE_PARAMETERS, CATHODE_LITHIUM, *CATHODE_FADE_PARAMETERS, *AC
 # The parameters a representative cycle takes as "[input]": the slow states' initial values.
 STATE_INPUT_PARAMETERS = (*STATE_PARAMETERS.values(), CATHODE_CONCENTRATION, *CATHODE_FADE_PARAMETERS.values(),
                           *ACTIVATION_PARAMETERS.values())
+# The other parameters the cycle map reads once per design.
+ACTIVE_MATERIAL_FRACTION = "Positive electrode active material volume fraction"
+CATHODE_THICKNESS = "Positive electrode thickness [m]"
+CATHODE_MAXIMUM_CONCENTRATION = "Maximum concentration in positive electrode [mol.m-3]"
+SCALAR_PARAMETERS = (*STATE_INPUT_PARAMETERS, ACTIVE_MATERIAL_FRACTION, CATHODE_THICKNESS,
+                     CATHODE_MAXIMUM_CONCENTRATION, P.maximum_area_factor, P.dead_li_revival_rate)
 # What the per-cycle row needs from the end of a cycle.
 END_OF_CYCLE_VARIABLES = (
     *STATE_NAMES, "Cumulative lithium plated [mol.m-2]", "Cumulative lithium stripped [mol.m-2]",
@@ -81,6 +87,26 @@ class SlowStateCycleMap:
     initial_state: np.ndarray
     initial_anode_thickness_m: float | None = None
     initial_stack_thickness_m: float | None = None
+
+    def _set_scalars(self, number: Callable[[str], float]) -> None:
+        """The design's initial state and bounds from `number(name)`, the value of a
+        parameter of `SCALAR_PARAMETERS` (KeyError: not in the parameter set)."""
+        # Active cathode volume per electrode area [m3/m2] of the fresh cathode: mol/m2 of
+        # cathode Li over its mean concentration (uniform active material fraction; a
+        # faded cathode holds the retained fraction of it)
+        self.cathode_m3_per_m2 = number(ACTIVE_MATERIAL_FRACTION) * number(CATHODE_THICKNESS)
+        state = [number(parameter) for parameter in STATE_PARAMETERS.values()]
+        retained, lost_li = (number(parameter) for parameter in CATHODE_FADE_PARAMETERS.values())
+        state.append(number(CATHODE_CONCENTRATION) * self.cathode_m3_per_m2 * retained)
+        state.extend((retained, lost_li))
+        state.extend(number(parameter) for parameter in ACTIVATION_PARAMETERS.values())
+        self.initial_state = np.array(state, dtype=float)
+        self.cathode_full_mol_m2 = number(CATHODE_MAXIMUM_CONCENTRATION) * self.cathode_m3_per_m2
+        self.maximum_area_factor = number(P.maximum_area_factor)
+        try:
+            self.dead_li_revival_rate_per_s = number(P.dead_li_revival_rate)
+        except KeyError:  # a parameter set without revival
+            self.dead_li_revival_rate_per_s = 0.0
 
     def state_inputs(self, state: np.ndarray) -> dict[str, float]:
         """The "[input]" values that start a representative cycle at `state`."""

@@ -205,17 +205,9 @@ class RepresentativeCycler(SlowStateCycleMap, CellSimulator):
         self.user_overrides = user_overrides
         self.user_inputs = dict(inputs or {})
         true_values = parameter_values(design, protocol, user_overrides)
-        self.cathode_m3_per_m2 = self._cathode_solid_volume(true_values)
-        self.initial_state = self._initial_state(true_values)
-        self.cathode_full_mol_m2 = (
-            self._number(true_values, "Maximum concentration in positive electrode [mol.m-3]")
-            * self.cathode_m3_per_m2
-        )
-        self.maximum_area_factor = self._number(true_values, P.maximum_area_factor)
-        try:
-            self.dead_li_revival_rate_per_s = self._number(true_values, P.dead_li_revival_rate)
-        except KeyError:  # a parameter set without revival
-            self.dead_li_revival_rate_per_s = 0.0
+        if callable(true_values["Positive electrode active material volume fraction"]):
+            raise SimulationError("fast mode needs a uniform positive electrode active material volume fraction")
+        self._set_scalars(lambda name: self._number(true_values, name))
         # Set by the first cycle from the true start: thickness/swelling reference.
         self.initial_anode_thickness_m: float | None = None
         self.initial_stack_thickness_m: float | None = None
@@ -224,25 +216,6 @@ class RepresentativeCycler(SlowStateCycleMap, CellSimulator):
         if name in self.user_inputs:
             return float(self.user_inputs[name])
         return float(values.evaluate(pybamm.Parameter(name)))
-
-    def _cathode_solid_volume(self, values: pybamm.ParameterValues) -> float:
-        """Active cathode volume per electrode area [m3/m2] of the fresh cathode: mol/m2 of
-        cathode Li over its mean concentration (uniform active material fraction; a faded
-        cathode holds the retained fraction of it)."""
-        eps_s = values["Positive electrode active material volume fraction"]
-        if callable(eps_s):
-            raise SimulationError("fast mode needs a uniform positive electrode active material volume fraction")
-        return self._number(values, "Positive electrode active material volume fraction") * self._number(
-            values, "Positive electrode thickness [m]"
-        )
-
-    def _initial_state(self, values: pybamm.ParameterValues) -> np.ndarray:
-        state = [self._number(values, parameter) for parameter in STATE_PARAMETERS.values()]
-        retained, lost_li = (self._number(values, parameter) for parameter in CATHODE_FADE_PARAMETERS.values())
-        state.append(self._number(values, CATHODE_CONCENTRATION) * self.cathode_m3_per_m2 * retained)
-        state.extend((retained, lost_li))
-        state.extend(self._number(values, parameter) for parameter in ACTIVATION_PARAMETERS.values())
-        return np.array(state, dtype=float)
 
     def cycle(self, state: np.ndarray, checkup: bool = False) -> CycleResult | None:
         """Simulate one cycle (a check-up cycle if `checkup`) from `state`; None when the

@@ -230,7 +230,7 @@ def predict_scenario(
         key = artefact_key(scenario, cell_model, options)
     compiled = _compiled_run(scenario, key, cell_model, options) if key is not None else None
     if compiled is not None:
-        simulator, risk, short_limit = compiled
+        simulator, risk, short_limit = compiled.cycler, compiled.dendrite_risk, compiled.short_dead_li_mAh_cm2
     else:
         simulator = _simulator_for(scenario, mode, cell_model, options, simulator)
         risk = scenario.dendrite_risk(simulator.parameter_values)
@@ -239,8 +239,7 @@ def predict_scenario(
     stop_now = stop_on_dendrite_risk and risk is not None and risk.flag
     run_cycles = 1 if stop_now else max_cycles
     if compiled is None and key is not None:
-        outcome = _run_and_compile(simulator, key, risk, short_limit, eol_fraction, run_cycles, progress,
-                                   scenario.inputs)
+        outcome = _run_and_compile(scenario, simulator, key, eol_fraction, run_cycles, progress)
     else:
         outcome = simulator.run_life(eol_fraction, run_cycles, progress=progress,
                                      inputs=scenario.inputs, keep_time_series=keep_time_series)
@@ -266,8 +265,17 @@ def _simulator_for(scenario: Scenario, mode: str, cell_model: str, options: Mapp
 
     if simulator is None:
         if mode == "fast":
-            return RepresentativeCycler(scenario.design, scenario.protocol, cell_model, options,
-                                        scenario.parameter_overrides, scenario.inputs)
+            if _in_shared_setup():  # a sweep's inputs
+                return RepresentativeCycler(scenario.design, scenario.protocol, cell_model, options,
+                                            scenario.parameter_overrides, scenario.inputs)
+            # One model serves every areal capacity, N:P and electrolyte amount of a
+            # cathode and protocol (twin.design_values), in this process and compiled
+            from twin.cycling import shared_setup
+            from twin.design_values import FAST_DESIGN_INPUTS
+
+            with shared_setup(FAST_DESIGN_INPUTS):
+                return RepresentativeCycler(scenario.design, scenario.protocol, cell_model, options,
+                                            scenario.parameter_overrides, scenario.inputs)
         return CellSimulator(scenario.design, scenario.protocol, cell_model, options,
                              scenario.parameter_overrides)
     if mode == "fast" and not isinstance(simulator, RepresentativeCycler):
@@ -286,13 +294,10 @@ def _in_shared_setup() -> bool:
     return cycling is not None and bool(cycling._shared_inputs.get())
 
 
-def _compiled_run(scenario: Scenario, key: str, cell_model: str, options: Mapping[str, str] | None
-                  ) -> tuple[Any, DendriteRisk | None, float | None] | None:
-    """(compiled cycler, dendrite risk, dead Li that shorts [mAh/cm2]) of the scenario's
-    artefact; None when there is none or it cannot be used (then PyBaMM's way)."""
-    from dataclasses import fields
-
-    from twin.compiled import CompiledCycler, load_artefact
+def _compiled_run(scenario: Scenario, key: str, cell_model: str, options: Mapping[str, str] | None) -> Any:
+    """The scenario's compiled run (`twin.compiled.CompiledRun`) from the artefact of
+    `key`; None when there is none or it cannot serve the scenario (then PyBaMM's way)."""
+    from twin.compiled import NotServed, compiled_run, load_artefact
 
     artefact = load_artefact(key)
     if artefact is None:
@@ -302,31 +307,29 @@ def _compiled_run(scenario: Scenario, key: str, cell_model: str, options: Mappin
         return _simulator_for(scenario, "fast", cell_model, options, None)
 
     try:
-        cycler = CompiledCycler(scenario.design, scenario.protocol, artefact, fallback)
-        risk_fields = artefact["dendrite_risk"]
-        risk = None if risk_fields is None else DendriteRisk(**{f.name: risk_fields[f.name]
-                                                                 for f in fields(DendriteRisk)})
-        short_limit = artefact["short_dead_li_mAh_cm2"]
-        cycler.cathode_thickness_m = float(artefact["cathode_thickness_m"])
-    except Exception:  # a damaged or foreign artefact is a miss: PyBaMM's way, then rewritten
+        return compiled_run(scenario, artefact, fallback)
+    except NotServed:
         return None
-    return cycler, risk, None if short_limit is None else float(short_limit)
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError):
+        return None  # a damaged or foreign artefact is a miss: PyBaMM's way, then rewritten
 
 
-def _run_and_compile(simulator: Any, key: str, risk: DendriteRisk | None, short_limit: float | None,
-                     eol_fraction: float, max_cycles: int, progress: Callable[[int], None] | None,
-                     inputs: Mapping[str, float]) -> Any:
+def _run_and_compile(scenario: Scenario, simulator: Any, key: str, eol_fraction: float, max_cycles: int,
+                     progress: Callable[[int], None] | None) -> Any:
     """The PyBaMM fast run, recording the IDAKLU solvers it sets up; then the compiled
     cycle saved under `key` (when the lean stepper drives it) for the next process."""
     from dataclasses import asdict
 
-    from twin.cell_parameters import cathode_thickness_m
-    from twin.compiled import cycler_scalars, save_artefact
+    from twin.cell_parameters import cathode_constants, parameter_values
+    from twin.compiled import save_artefact
+    from twin.cycle_map import SCALAR_PARAMETERS
+    from twin.dendrite import electrolyte_transport
+    from twin.design_values import design_values
     from twin.fast import _end_function
-    from twin.stepper import LeanUnsupported, compile_cycle, recording_solver_groups
+    from twin.stepper import LeanUnsupported, compile_cycle, compile_parameters, recording_solver_groups
 
     with recording_solver_groups() as recorder:
-        outcome = simulator.run_life(eol_fraction, max_cycles, progress=progress, inputs=inputs)
+        outcome = simulator.run_life(eol_fraction, max_cycles, progress=progress, inputs=scenario.inputs)
     every = simulator.protocol.checkup_every
     cycles = {}
     for name, sim_key in (("regular", (1, 0)), ("checkup", (1, (every - 1) % every if every else None))):
@@ -337,9 +340,25 @@ def _run_and_compile(simulator: Any, key: str, risk: DendriteRisk | None, short_
             cycles[name] = compile_cycle(getattr(sim, "simulation", sim), recorder, _end_function)
         except LeanUnsupported:
             continue
-    if "regular" in cycles:
-        save_artefact(key, {"cycles": cycles, "cycler": cycler_scalars(simulator),
-                            "dendrite_risk": None if risk is None else asdict(risk),
-                            "short_dead_li_mAh_cm2": short_limit,
-                            "cathode_thickness_m": cathode_thickness_m(simulator.design, simulator.protocol)})
+    regular = simulator._sims.get((1, 0))
+    if "regular" not in cycles or regular is None:
+        return outcome
+    design, protocol = scenario.design, scenario.protocol
+    constants = cathode_constants(design.cathode, *protocol.voltage_window(design.cathode))
+    own = design_values(design, protocol, constants)
+    values = scenario.parameter_values()
+    base = parameter_values(design, protocol)
+    base_numbers = {name: float(value) for name, value in base.items()
+                    if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    try:
+        c0, diffusivity, t_plus = electrolyte_transport(design, values)
+        electrolyte = {"c0": c0, "T_K": design.temperature_degC + 273.15, "diffusivity": diffusivity,
+                       "t_plus": t_plus}
+    except KeyError:
+        electrolyte = None
+    save_artefact(key, {
+        "cycles": cycles, "design_inputs": sorted(getattr(regular, "inputs", {})),
+        "scalars": compile_parameters(values, sorted(own), SCALAR_PARAMETERS),
+        "constants": asdict(constants), "base_numbers": base_numbers, "electrolyte": electrolyte,
+    })
     return outcome

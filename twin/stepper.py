@@ -22,8 +22,10 @@ termination conditions or timed steps, sensitivities, output variables or a mass
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import casadi
 import numpy as np
 import pybamm
 
@@ -214,3 +216,23 @@ def compile_cycle(sim: pybamm.Simulation, recorder: _RecordingIdaklu,
             "previous_input_names": list(plan.previous_input_names),
         })
     return {"models": model_data, "solvers": solver_data, "steps": steps}
+
+
+def compile_parameters(values: pybamm.ParameterValues, input_names: Sequence[str],
+                       names: Sequence[str]) -> dict[str, Any]:
+    """The parameters `names` of `values` (those it has) as one serialised casadi
+    function of the parameters `input_names` (made "[input]"): {"function", "inputs",
+    "outputs"} for `twin.compiled.CompiledCycler` (an expression such as the initial
+    salt, mass times concentration over density, evaluated without PyBaMM)."""
+    template = values.copy()
+    template.update(dict.fromkeys(input_names, "[input]"))
+    p = casadi.MX.sym("p", len(input_names))
+    inputs = {name: p[i] for i, name in enumerate(input_names)}
+    outputs, found = [], []
+    for name in names:
+        if name not in template.keys():
+            continue
+        outputs.append(template.process_symbol(pybamm.Parameter(name)).to_casadi(inputs=inputs))
+        found.append(name)
+    function = casadi.Function("parameters", [p], [casadi.vertcat(*outputs)])
+    return {"function": function.serialize(), "inputs": list(input_names), "outputs": found}
