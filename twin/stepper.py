@@ -22,6 +22,7 @@ termination conditions or timed steps, sensitivities, output variables or a mass
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -105,65 +106,75 @@ def lean_cycle(sim: pybamm.Simulation, user_inputs: dict[str, float]) -> tuple[C
 # --- compiling the lean cycle into a PyBaMM-free artefact (twin.compiled) ---------------
 
 
+class SolverGroupRecord:
+    """The IDAKLU solver groups set up in one thread while recording: per group (by id)
+    the group and the arguments it was made from, its casadi functions serialised."""
+
+    def __init__(self) -> None:
+        self.texts: dict[int, tuple[Any, str]] = {}
+        self.groups: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def portable(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.portable(item) for item in value]
+        known = self.texts.get(id(value))
+        if known is not None and known[0] is value:
+            return {"casadi": known[1]}
+        return value
+
+
 class _RecordingIdaklu:
-    """`pybammsolvers.idaklu` as PyBaMM's IDAKLU solver calls it, noting the serialised
-    casadi functions and the arguments each solver group was made from (PyBaMM keeps
-    neither once the group exists)."""
+    """`pybammsolvers.idaklu` as PyBaMM's IDAKLU solver calls it; in a thread that is
+    recording (`recording_solver_groups`), it notes the serialised casadi functions and
+    the arguments each solver group is made from (PyBaMM keeps neither once the group
+    exists). Other threads pass straight through."""
 
     def __init__(self, module: Any) -> None:
         self._module = module
-        self._texts: dict[int, tuple[Any, str]] = {}
-        self.groups: dict[int, tuple[Any, dict[str, Any]]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
 
     def generate_function(self, text: str) -> Any:
         function = self._module.generate_function(text)
-        self._texts[id(function)] = (function, text)
+        record = getattr(_recording, "record", None)
+        if record is not None:
+            record.texts[id(function)] = (function, text)
         return function
-
-    def _portable(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self._portable(item) for item in value]
-        known = self._texts.get(id(value))
-        if known is not None and known[0] is value:
-            return {"casadi": known[1]}
-        return value
 
     def create_casadi_solver_group(self, **kwargs: Any) -> Any:
         group = self._module.create_casadi_solver_group(**kwargs)
-        self.groups[id(group)] = (group, {name: self._portable(value) for name, value in kwargs.items()})
+        record = getattr(_recording, "record", None)
+        if record is not None:
+            record.groups[id(group)] = (group, {name: record.portable(value) for name, value in kwargs.items()})
         return group
 
 
-_RECORDERS: list[_RecordingIdaklu] = []
+_recording = threading.local()
+_install_lock = threading.Lock()
 
 
 class recording_solver_groups:
-    """Within the block, IDAKLU solver groups PyBaMM sets up are recorded (the
-    `compile_cycle` of a simulation built inside it can save them). Not thread-safe
-    against another thread recording at the same time: that thread's groups are recorded
-    too, which costs only memory until the block ends."""
+    """Within the block, the IDAKLU solver groups PyBaMM sets up in this thread are
+    recorded (`compile_cycle` of a simulation built inside it can save them). The
+    recording proxy is installed in PyBaMM's IDAKLU module once per process; other
+    threads and other times pass straight through it."""
 
-    def __enter__(self) -> _RecordingIdaklu:
+    def __enter__(self) -> SolverGroupRecord:
         from pybamm.solvers import idaklu_solver
 
-        module = idaklu_solver.idaklu
-        recorder = _RecordingIdaklu(module._module if isinstance(module, _RecordingIdaklu) else module)
-        self._previous = module
-        idaklu_solver.idaklu = recorder
-        _RECORDERS.append(recorder)
-        return recorder
+        with _install_lock:
+            if not isinstance(idaklu_solver.idaklu, _RecordingIdaklu):
+                idaklu_solver.idaklu = _RecordingIdaklu(idaklu_solver.idaklu)
+        self._previous = getattr(_recording, "record", None)
+        _recording.record = SolverGroupRecord()
+        return _recording.record
 
     def __exit__(self, *exc: Any) -> None:
-        from pybamm.solvers import idaklu_solver
-
-        idaklu_solver.idaklu = self._previous
-        _RECORDERS.pop()
+        _recording.record = self._previous
 
 
-def compile_cycle(sim: pybamm.Simulation, recorder: _RecordingIdaklu,
+def compile_cycle(sim: pybamm.Simulation, recorder: SolverGroupRecord,
                   end_function: Any) -> dict[str, Any]:
     """The lean cycle of `sim` (set up while `recorder` recorded) as plain data for
     `twin.compiled`: per step model its input names, sizes, serialised casadi functions
