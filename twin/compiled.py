@@ -38,7 +38,7 @@ from twin.files import write_atomic
 
 _IDA_ROOT_RETURN = 2  # IDAKLU's flag: stopped at an event
 # Bump when the artefact's layout changes (old files are then misses).
-ARTEFACT_FORMAT = 1
+ARTEFACT_FORMAT = 2
 ARTEFACT_FOLDER = "compiled"
 # PyBaMM's input name for the start time of an experiment step (Simulation._START_TIME_INPUT).
 START_TIME_INPUT = "start time"
@@ -85,16 +85,44 @@ class StepPlan:
     rhs: Any
     solver: Any
     rootfn: Any
+    terminate_events: list[Any]
     experiment_events: list[bool]
-    mapper: Any | None
-    previous_input_names: list[str]
+    mappers: list[tuple[Any, Any, list[str]]]
 
 
-def step_cycle(plans: Sequence[StepPlan], user_inputs: Mapping[str, float]) -> tuple[CyclePoint, CyclePoint]:
+def _skipped_at_start(plan: StepPlan, t0: float, y: np.ndarray, p: np.ndarray) -> bool:
+    """Whether PyBaMM skips a step whose solve stopped at an event at its start: its
+    IDAKLU solver then evaluates every termination event at the initialised state and
+    fails the step if one is <= 0; the experiment skips the step (an empty solution)
+    when one of those is the experiment's. The cycle goes on from the state before it
+    (or, for the cycle's first step, from the next step model's own initial conditions,
+    at time 0: what PyBaMM's step does after an empty solution).
+
+    Raises
+    ------
+    LeanUnsupported
+        Every other case (no event <= 0, only model events): PyBaMM's handling is not
+        repeated here.
+    """
+    values = np.array([np.asarray(event(t0, y, p)).item() for event in plan.terminate_events])
+    if values.size == 0 or values.min() > 0:
+        raise LeanUnsupported("event at the step's initial conditions")
+    if not any(plan.experiment_events[i] for i in np.where(values <= 0)[0]):
+        raise LeanUnsupported("event at the step's initial conditions")
+    return True
+
+
+def step_cycle(plans: Sequence[StepPlan], user_inputs: Mapping[str, float],
+               skip_infeasible_steps: bool = False) -> tuple[CyclePoint, CyclePoint]:
     """Step every step of one cycle from the first model's initial conditions with
     `user_inputs`: what `Simulation.solve` and `BaseSolver.step` do for each step (the
     same time shift, state mappers, consistent ydot0 and native IDAKLU call), so the
     same numbers; (first point of the first step, end of the last step).
+
+    With `skip_infeasible_steps`, a step whose experiment event is crossed at its start
+    is skipped as PyBaMM skips it (`_skipped_at_start`; a compiled run, which would
+    otherwise import PyBaMM for it); without, it raises LeanUnsupported (the PyBaMM
+    cycler solves such a cycle through `Simulation.solve`).
 
     Raises
     ------
@@ -123,9 +151,11 @@ def step_cycle(plans: Sequence[StepPlan], user_inputs: Mapping[str, float]) -> t
         elif previous.model is plan.model:
             y0 = previous.y
         else:
-            if plan.mapper is None or any(name not in inputs for name in plan.previous_input_names):
+            found = [(mapper, names) for source, mapper, names in plan.mappers if source is previous.model]
+            if not found or any(name not in inputs for name in found[0][1]):
                 raise LeanUnsupported("no compiled state mapper between the step models")
-            y0 = plan.mapper(t0, previous.y, casadi.DM([float(inputs[name]) for name in plan.previous_input_names]))
+            mapper, names = found[0]
+            y0 = mapper(t0, previous.y, casadi.DM([float(inputs[name]) for name in names]))
         y0 = np.asarray(y0.full() if isinstance(y0, casadi.DM) else y0, dtype=float).ravel()
         ydot0 = np.zeros_like(y0)  # IDAKLU: ydot0 = rhs for the differential states, 0 else
         if plan.len_rhs > 0:
@@ -140,8 +170,11 @@ def step_cycle(plans: Sequence[StepPlan], user_inputs: Mapping[str, float]) -> t
         n_t = solution.t.size
         ys = np.asarray(solution.y).reshape((n_t, plan.n_states))
         if solution.flag == _IDA_ROOT_RETURN:
-            if n_t == 1:  # PyBaMM skips or fails such a step
-                raise LeanUnsupported("event at the step's initial conditions")
+            if n_t == 1:  # an event at the step's start (after IDAKLU's initialisation)
+                if not skip_infeasible_steps:
+                    raise LeanUnsupported("event at the step's initial conditions")
+                if _skipped_at_start(plan, float(t_eval[0]), ys[-1], p):
+                    continue  # as PyBaMM: the state and time carry over to the next step
             values = np.asarray(plan.rootfn(float(solution.t[-1]), ys[-1], p)).ravel()
             if not plan.experiment_events[int(np.nanargmin(np.abs(values)))]:
                 raise LeanUnsupported("a model event ended the step (infeasible in PyBaMM)")
@@ -190,19 +223,21 @@ def rebuild_plans(cycle: Mapping[str, Any]) -> list[StepPlan]:
         readers = {label: casadi.Function.deserialize(text) for label, text in data["readers"].items()}
         models.append((CompiledModel(list(data["input_names"]), readers), data,
                        casadi.Function.deserialize(data["initial_conditions"]),
-                       casadi.Function.deserialize(data["rhs"]), casadi.Function.deserialize(data["rootfn"])))
+                       casadi.Function.deserialize(data["rhs"]), casadi.Function.deserialize(data["rootfn"]),
+                       [casadi.Function.deserialize(text) for text in data["terminate_events"]]))
     solvers = [idaklu.create_casadi_solver_group(**{name: _generate(value, idaklu) for name, value in kwargs.items()})
                for kwargs in cycle["solvers"]]
     plans = []
     for step in cycle["steps"]:
-        model, data, initial, rhs, rootfn = models[step["model"]]
+        model, data, initial, rhs, rootfn, terminate = models[step["model"]]
         plans.append(StepPlan(
             model=model, input_names=model.input_names, t_eval=np.asarray(step["t_eval"], dtype=float),
             t_interp=np.asarray(step["t_interp"]), uses_default_duration=bool(step["uses_default_duration"]),
             n_states=int(data["n_states"]), len_rhs=int(data["len_rhs"]), initial_conditions=initial, rhs=rhs,
-            solver=solvers[step["solver"]], rootfn=rootfn, experiment_events=list(data["experiment_events"]),
-            mapper=None if step["mapper"] is None else casadi.Function.deserialize(step["mapper"]),
-            previous_input_names=list(step["previous_input_names"]),
+            solver=solvers[step["solver"]], rootfn=rootfn, terminate_events=terminate,
+            experiment_events=list(data["experiment_events"]),
+            mappers=[(models[source][0], casadi.Function.deserialize(text), list(names))
+                     for source, text, names in step["mappers"]],
         ))
     return plans
 
@@ -339,7 +374,8 @@ class CompiledCycler(SlowStateCycleMap):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    first, last = step_cycle(plans, {**self.shared_inputs, **self.state_inputs(state)})
+                    first, last = step_cycle(plans, {**self.shared_inputs, **self.state_inputs(state)},
+                                             skip_infeasible_steps=True)
             except LeanUnsupported:
                 raise_if_interrupted()
             else:

@@ -57,7 +57,6 @@ def step_plans(sim: pybamm.Simulation) -> list[StepPlan]:
     """
     _check_supported(sim)
     plans: list[StepPlan] = []
-    previous_model: Any = None
     for step in sim.experiment.steps:
         if step.start_time is not None or step.end_time is not None or step.next_start_time is not None:
             raise LeanUnsupported("timed experiment step")
@@ -72,20 +71,17 @@ def step_plans(sim: pybamm.Simulation) -> list[StepPlan]:
         # BaseSolver.step's time grid, from the step's start
         t_eval, t_interp = step.setup_timestepping(solver, step.duration, None)
         t_interp = solver.process_t_interp(t_interp, t_eval=t_eval)
-        mapper = None
-        if previous_model is not None and previous_model is not model:
-            mapper = sim._compiled_model_state_mappers.get((previous_model, model))
-            mapper = None if mapper is None else mapper[0]
+        mappers = [(source, mapper[0], _input_names(source))
+                   for (source, target), mapper in sim._compiled_model_state_mappers.items() if target is model]
         events = [e for e in model.events if e.event_type == pybamm.EventType.TERMINATION]
         plans.append(StepPlan(
             model=model, input_names=_input_names(model), t_eval=np.asarray(t_eval, dtype=float),
             t_interp=np.asarray(t_interp), uses_default_duration=bool(step.uses_default_duration),
             n_states=model.len_rhs_and_alg, len_rhs=model.len_rhs, initial_conditions=model.initial_conditions_eval,
             rhs=model.rhs_eval, solver=solver._setup["solver"], rootfn=solver._setup["rootfn_casadi"],
-            experiment_events=["[experiment]" in e.name for e in events], mapper=mapper,
-            previous_input_names=[] if previous_model is None else _input_names(previous_model),
+            terminate_events=list(model.terminate_events_eval),
+            experiment_events=["[experiment]" in e.name for e in events], mappers=mappers,
         ))
-        previous_model = model
     return plans
 
 
@@ -210,6 +206,7 @@ def compile_cycle(sim: pybamm.Simulation, recorder: SolverGroupRecord,
                 "input_names": list(plan.input_names), "n_states": int(plan.n_states), "len_rhs": int(plan.len_rhs),
                 "initial_conditions": plan.initial_conditions.serialize(), "rhs": plan.rhs.serialize(),
                 "rootfn": plan.rootfn.serialize(), "experiment_events": list(plan.experiment_events),
+                "terminate_events": [event.serialize() for event in plan.terminate_events],
                 "readers": readers,
             })
         if not any(plan.solver is s for s in solvers):
@@ -218,13 +215,14 @@ def compile_cycle(sim: pybamm.Simulation, recorder: SolverGroupRecord,
                 raise LeanUnsupported("a step solver was set up outside the recording")
             solvers.append(plan.solver)
             solver_data.append(recorded[1])
+    for plan in plans:
         steps.append({
             "model": next(i for i, m in enumerate(models) if m is plan.model),
             "solver": next(i for i, s in enumerate(solvers) if s is plan.solver),
             "t_eval": np.array(plan.t_eval), "t_interp": np.array(plan.t_interp),
             "uses_default_duration": plan.uses_default_duration,
-            "mapper": None if plan.mapper is None else plan.mapper.serialize(),
-            "previous_input_names": list(plan.previous_input_names),
+            "mappers": [(next(i for i, m in enumerate(models) if m is source), mapper.serialize(), list(names))
+                        for source, mapper, names in plan.mappers if any(source is m for m in models)],
         })
     return {"models": model_data, "solvers": solver_data, "steps": steps}
 
