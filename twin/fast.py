@@ -70,10 +70,9 @@ twin's cycle map for it.
 
 from __future__ import annotations
 
-import math
 import warnings
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import casadi
@@ -81,7 +80,10 @@ import numpy as np
 import pybamm
 
 from twin.cell_parameters import parameter_values
-from twin.cycle_rows import cycle_rows
+from twin.cycle_map import (  # noqa: F401 - the cycle map's names, importable from here as before
+    ACTIVATION_PARAMETERS, CATHODE_CONCENTRATION, CATHODE_FADE_PARAMETERS, CATHODE_LITHIUM, END_OF_CYCLE_VARIABLES,
+    STATE_INPUT_PARAMETERS, STATE_NAMES, STATE_PARAMETERS, THICKNESS_NAMES, SlowStateCycleMap,
+)
 from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, importable from here as before
     ACCUMULATING, ACTIVE, AREA, CATHODE, CATHODE_MATERIAL, CATHODE_MATERIAL_LI, DEAD, DEFAULT_INTERPOLATION_TOLERANCE,
     DEFAULT_TOLERANCE, DEPOSIT,
@@ -92,18 +94,9 @@ from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, import
 )
 from twin.cycling import CellSimulator
 from twin.design import CellDesign
-from twin.end_of_life import LifeOutcome
-from twin.errors import OptionError, SimulationError, raise_if_interrupted
-from twin.parameters.activation import ActivationParameters as ACT
-from twin.parameters.cathode_fade import CathodeFadeParameters as F
-from twin.parameters.li_metal import LithiumMetalParameters as P
+from twin.errors import SimulationError, raise_if_interrupted
 from twin.protocol import Protocol
 from twin.stepper import CyclePoint, LeanUnsupported, lean_cycle
-
-from twin.cycle_map import (  # noqa: F401 - the cycle map's names, importable from here as before
-    ACTIVATION_PARAMETERS, CATHODE_CONCENTRATION, CATHODE_FADE_PARAMETERS, CATHODE_LITHIUM, END_OF_CYCLE_VARIABLES,
-    STATE_INPUT_PARAMETERS, STATE_NAMES, STATE_PARAMETERS, THICKNESS_NAMES, SlowStateCycleMap,
-)
 
 
 

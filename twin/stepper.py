@@ -18,6 +18,11 @@ experiment's (e.g. the model's voltage limits), a step running to its default du
 a solver failure; and, before any step runs, a simulation whose step solvers are not
 yet set up (its first solve goes through PyBaMM), unified experiment models, experiment
 termination conditions or timed steps, sensitivities, output variables or a mass matrix.
+
+`step_plans` reads the steps from the built simulation; the loop itself
+(`twin.compiled.step_cycle`) needs no PyBaMM. `compile_cycle` turns the plans, with the
+IDAKLU solver groups recorded while PyBaMM set them up (`recording_solver_groups`),
+into plain data a process without PyBaMM steps the same cycle from (`twin.compiled`).
 """
 
 from __future__ import annotations

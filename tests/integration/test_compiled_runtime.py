@@ -172,3 +172,22 @@ def test_code_version_key_and_lean_fallback_inside_a_compiled_run(tmp_path, anch
     checkup = cycler.cycle(first.end_state, checkup=True)
     assert cycler.fallback_cycles == 1
     np.testing.assert_array_equal(checkup.end_state, reference.cycle(first.end_state, checkup=True).end_state)
+
+
+def test_concurrent_first_runs_leave_one_whole_artefact(tmp_path, anchors):
+    """Two processes (sweep workers) compiling the same cycle at once: both finish, the
+    artefact is whole (atomic rename), and the next process runs from it."""
+    cache = _fresh_cache(tmp_path, "cache", anchors)
+    env = {**os.environ, "TWIN_CACHE_DIR": str(cache),
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    runs = [subprocess.Popen([sys.executable, "-c", RUNNER, "predict", "--format", "json", "--max-cycles", "10",
+                              "--out", str(tmp_path / f"run{i}.json")], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for run in runs:
+        _, stderr = run.communicate(timeout=600)
+        assert run.returncode == 0, stderr
+    assert len(list((cache / ARTEFACT_FOLDER).glob("*.pkl"))) == 1
+    assert not list((cache / ARTEFACT_FOLDER).glob(".*.tmp"))
+    compiled, modules, _ = _predict(cache, tmp_path / "warm.json", "--max-cycles", "10")
+    assert not modules["pybamm"]
+    _same_prediction(compiled, json.loads((tmp_path / "run0.json").read_text()))
