@@ -258,16 +258,15 @@ def artefact_key(scenario: Any, cell_model: str, options: Mapping[str, str] | No
     change misses), the solver packages' versions, the model and its options, the
     design fields the model does not take as inputs (`twin.design_values.INPUT_DESIGN_FIELDS`:
     one artefact serves every areal capacity, N:P and electrolyte amount), protocol,
-    combined strategy (with its anchored loss factors) and explicit overrides. None when
-    an override is not a number (a material law, "[input]") or the scenario has inputs:
-    those runs keep PyBaMM's way."""
+    combined strategy (with its anchored loss factors). None when the scenario has
+    explicit overrides or inputs (a calibration's fitted parameters, which vary from run
+    to run: each would be an artefact of its own): those runs keep PyBaMM's way."""
     from importlib import metadata
 
     from twin.anchoring import _source_fingerprint
     from twin.design_values import INPUT_DESIGN_FIELDS
 
-    if scenario.inputs or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                  for v in scenario.overrides.values()):
+    if scenario.inputs or scenario.overrides:
         return None
     baked_design = {name: value for name, value in scenario.design.to_dict().items()
                     if name not in INPUT_DESIGN_FIELDS}

@@ -232,7 +232,7 @@ def predict_scenario(
     if compiled is not None:
         simulator, risk, short_limit = compiled.cycler, compiled.dendrite_risk, compiled.short_dead_li_mAh_cm2
     else:
-        simulator = _simulator_for(scenario, mode, cell_model, options, simulator)
+        simulator = _simulator_for(scenario, mode, cell_model, options, simulator, design_inputs=key is not None)
         risk = scenario.dendrite_risk(simulator.parameter_values)
         short_limit = None if risk is None else short_dead_li_limit_mAh_cm2(
             scenario.design, risk, simulator.parameter_values, scenario.inputs)
@@ -258,14 +258,16 @@ def predict_scenario(
 
 
 def _simulator_for(scenario: Scenario, mode: str, cell_model: str, options: Mapping[str, str] | None,
-                   simulator: CellSimulator | None) -> CellSimulator:
-    """The run of `mode` for the scenario: the one given (checked) or a new one."""
+                   simulator: CellSimulator | None, design_inputs: bool = False) -> CellSimulator:
+    """The run of `mode` for the scenario: the one given (checked) or a new one; with
+    `design_inputs` (a fast run that is or will be compiled, `twin.compiled`) its model
+    takes the areal capacity, N:P and electrolyte amount through inputs."""
     from twin.cycling import CellSimulator
     from twin.fast import RepresentativeCycler
 
     if simulator is None:
         if mode == "fast":
-            if _in_shared_setup():  # a sweep's inputs
+            if not design_inputs or _in_shared_setup():  # a sweep's shared inputs, if any
                 return RepresentativeCycler(scenario.design, scenario.protocol, cell_model, options,
                                             scenario.parameter_overrides, scenario.inputs)
             # One model serves every areal capacity, N:P and electrolyte amount of a
@@ -304,7 +306,7 @@ def _compiled_run(scenario: Scenario, key: str, cell_model: str, options: Mappin
         return None
 
     def fallback() -> Any:
-        return _simulator_for(scenario, "fast", cell_model, options, None)
+        return _simulator_for(scenario, "fast", cell_model, options, None, design_inputs=True)
 
     try:
         return compiled_run(scenario, artefact, fallback)

@@ -146,14 +146,20 @@ def test_code_version_key_and_lean_fallback_inside_a_compiled_run(tmp_path, anch
     monkeypatch.setattr(twin.anchoring, "_source_fingerprint", lambda: "another version of the code")
     other = artefact_key(scenario, "spm", None)
     assert other != key and load_artefact(other) is None
+    # explicit overrides (a calibration's fitted parameters) are never compiled
+    fitted = Scenario.build(CellDesign(np_ratio=1.0), Protocol(), overrides={"Dead lithium fraction at reference current density": 0.1})
+    assert artefact_key(fitted, "spm", None) is None
     monkeypatch.undo()
     monkeypatch.setenv("TWIN_CACHE_DIR", str(cache))
     from twin.compiled import compiled_run
     from twin.simulation import _simulator_for
 
-    run = compiled_run(scenario, load_artefact(key), lambda: _simulator_for(scenario, "fast", "spm", None, None))
+    def pybamm_cycler():
+        return _simulator_for(scenario, "fast", "spm", None, None, design_inputs=True)
+
+    run = compiled_run(scenario, load_artefact(key), pybamm_cycler)
     cycler = run.cycler
-    reference = _simulator_for(scenario, "fast", "spm", None, None)
+    reference = pybamm_cycler()
     np.testing.assert_array_equal(cycler.initial_state, reference.initial_state)
     first = cycler.cycle(cycler.initial_state)
     np.testing.assert_array_equal(first.end_state, reference.cycle(reference.initial_state).end_state)
