@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -11,12 +10,13 @@ import pybamm
 from scipy.optimize import brentq
 
 from twin.design import CellDesign
+from twin.design_values import (  # noqa: F401 - importable from here as before
+    MAX_CATHODE_THICKNESS_M, CathodeConstants, design_values, rated_cathode_thickness_m, validate_override,
+)
 from twin.errors import DesignError
 from twin.parameters._compose import base_lfp, base_nmc532, base_nmc622, base_nmc811
 from twin.parameters.li_metal import LithiumMetalParameters as P
-from twin.parameters.stack_pressure import dead_layer_porosity, deposit_porosity
 from twin.protocol import DEFAULT_VOLTAGE_WINDOW_V, Protocol
-from twin.units import AH_M2_PER_MAH_CM2, FARADAY_C_PER_MOL, M2_PER_CM2, mol_per_m2_from_mAh_per_cm2
 
 PARAMETER_SETS = {
     "NMC811": base_nmc811,
@@ -24,7 +24,6 @@ PARAMETER_SETS = {
     "NMC532": base_nmc532,
     "LFP": base_lfp,
 }
-MAX_CATHODE_THICKNESS_M = 250e-6
 # The cathode is never filled beyond this Li fraction: the OCP fits of Chen2020, Xu2019 and
 # Prada2013 stay above the lower cut-off almost to x = 1, where the kinetics vanish.
 MAX_CATHODE_STOICHIOMETRY = 0.99
@@ -60,19 +59,27 @@ def stoichiometry_window(cathode: str, v_min: float, v_max: float) -> tuple[floa
     return crossing(v_max), min(crossing(v_min), MAX_CATHODE_STOICHIOMETRY)
 
 
+def cathode_constants(cathode: str, v_min: float, v_max: float) -> CathodeConstants:
+    """The numbers of `cathode`'s parameter set and OCP the design's values need
+    (`twin.design_values`), for a protocol window [V]."""
+    values = _base_values(cathode)
+    x_top, x_bottom = stoichiometry_window(cathode, v_min, v_max)
+    x_top_rated, x_bottom_rated = stoichiometry_window(cathode, *DEFAULT_VOLTAGE_WINDOW_V[cathode])
+    return CathodeConstants(
+        c_max=values["Maximum concentration in positive electrode [mol.m-3]"],
+        eps_s=values["Positive electrode active material volume fraction"],
+        eps_p=values["Positive electrode porosity"], v_li=values[P.li_partial_molar_volume],
+        x_top=x_top, x_bottom=x_bottom, x_top_rated=x_top_rated, x_bottom_rated=x_bottom_rated,
+    )
+
+
 def cathode_thickness_m(design: CellDesign, protocol: Protocol) -> float:
     """Cathode thickness [m] that holds the design's areal capacity between the
     chemistry's standard cut-offs (`DEFAULT_VOLTAGE_WINDOW_V`): the areal capacity is
     the rated one, so a protocol with another window (a 4.4 V charge) reaches more or
     less of the same cathode, as a lab's cell does. `protocol` is checked (its window
     must suit the cathode) but does not change the thickness."""
-    protocol.voltage_window(design.cathode)
-    values = _base_values(design.cathode)
-    x_top, x_bottom = stoichiometry_window(design.cathode, *DEFAULT_VOLTAGE_WINDOW_V[design.cathode])
-    eps_s = values["Positive electrode active material volume fraction"]
-    c_max = values["Maximum concentration in positive electrode [mol.m-3]"]
-    q_C_m2 = mol_per_m2_from_mAh_per_cm2(design.areal_capacity_mAh_cm2) * FARADAY_C_PER_MOL
-    return q_C_m2 / (eps_s * c_max * FARADAY_C_PER_MOL * (x_bottom - x_top))
+    return rated_cathode_thickness_m(design, cathode_constants(design.cathode, *protocol.voltage_window(design.cathode)))
 
 
 def parameter_values(
@@ -86,50 +93,9 @@ def parameter_values(
     a calibration; a value may be the string "[input]").
     """
     values = dict(_base_values(design.cathode))
-    v_min, v_max = protocol.voltage_window(design.cathode)
-    x_top, x_bottom = stoichiometry_window(design.cathode, v_min, v_max)
-    L_p = cathode_thickness_m(design, protocol)
-    if L_p > MAX_CATHODE_THICKNESS_M:
-        raise DesignError(
-            "areal_capacity_mAh_cm2",
-            f"{design.areal_capacity_mAh_cm2} mAh/cm2 needs a {L_p * 1e6:.0f} um {design.cathode} "
-            f"cathode, thicker than the {MAX_CATHODE_THICKNESS_M * 1e6:.0f} um the twin supports",
-        )
-    c_max = values["Maximum concentration in positive electrode [mol.m-3]"]
-    eps_p = values["Positive electrode porosity"]
-    L_sep = design.separator_thickness_um * 1e-6
-    q_mol_m2 = mol_per_m2_from_mAh_per_cm2(design.areal_capacity_mAh_cm2)
-    q_Ah_m2 = design.areal_capacity_mAh_cm2 * AH_M2_PER_MAH_CM2
-    area_m2 = design.electrode_area_cm2 * M2_PER_CM2
-    T_K = design.temperature_degC + 273.15
-    n_li0 = design.np_ratio * q_mol_m2
-    values.update({
-        "Positive electrode thickness [m]": L_p,
-        "Initial concentration in positive electrode [mol.m-3]": x_bottom * c_max,
-        "Separator thickness [m]": L_sep,
-        "Separator porosity": design.separator_porosity,
-        "Negative electrode thickness [m]": max(n_li0 * values[P.li_partial_molar_volume], 1e-6),
-        "Negative current collector thickness [m]": design.copper_foil_um * 1e-6,
-        "Positive current collector thickness [m]": design.aluminium_foil_um * 1e-6,
-        "Electrode height [m]": math.sqrt(area_m2),
-        "Electrode width [m]": math.sqrt(area_m2),
-        "Number of electrodes connected in parallel to make a cell": float(design.layers),
-        "Nominal cell capacity [A.h]": design.nominal_capacity_Ah,
-        "Ambient temperature [K]": T_K,
-        "Initial temperature [K]": T_K,
-        "Reference temperature [K]": values.get("Reference temperature [K]", 298.15),
-        P.initial_active_li: n_li0,
-        P.initial_deposit: 0.0,
-        P.reference_li_amount: q_mol_m2,
-        P.initial_electrolyte_mass: design.electrolyte_g_per_Ah * q_Ah_m2 / 1000.0,
-        P.wetted_pore_volume: eps_p * L_p + design.separator_porosity * L_sep,
-        P.stack_thickness_excluding_anode: (design.copper_foil_um + design.aluminium_foil_um) * 1e-6
-        + L_p + L_sep,
-        P.plating_current_density: protocol.charge_rate_C * q_Ah_m2,
-        P.stack_pressure: design.stack_pressure_kPa * 1e3,
-        P.deposit_porosity: deposit_porosity(design.stack_pressure_kPa),
-        P.dead_li_layer_porosity: dead_layer_porosity(design.stack_pressure_kPa),
-    })
+    constants = cathode_constants(design.cathode, *protocol.voltage_window(design.cathode))
+    values.update(design_values(design, protocol, constants))
+    values["Reference temperature [K]"] = values.get("Reference temperature [K]", 298.15)
     values.pop("citations", None)
     pv = pybamm.ParameterValues(values)
     if overrides:
@@ -150,20 +116,3 @@ def registered_parameter_values(cathode: str) -> dict:
     values = dict(parameter_values(CellDesign(cathode=cathode), Protocol()).items())
     values["citations"] = list(_base_values(cathode).get("citations", []))
     return values
-
-
-def validate_override(name: str, value: object) -> None:
-    """Physical bounds of a replaced parameter: every twin parameter is a finite,
-    non-negative number; fractions and porosities lie below 1; the maximum surface
-    area factor above 1. "[input]" (a value given at solve time) passes."""
-    if isinstance(value, str) and value == "[input]":
-        return
-    if callable(value):  # a material law (function of concentration, temperature...)
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise DesignError("parameters", f"{name!r} must be a finite, non-negative number, got {value!r}")
-    lowered = name.lower()
-    if ("fraction" in lowered or "porosity" in lowered) and value >= 1:
-        raise DesignError("parameters", f"{name!r} is a fraction and must be below 1, got {value!r}")
-    if name == "Maximum Li-metal surface area factor" and value <= 1:
-        raise DesignError("parameters", f"{name!r} must be greater than 1, got {value!r}")

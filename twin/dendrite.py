@@ -38,12 +38,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any
-
-import pybamm
+from typing import TYPE_CHECKING, Any
 
 from twin.design import CellDesign
 from twin.protocol import Protocol
+if TYPE_CHECKING:
+    import pybamm
+
 from twin.units import (
     A_M2_PER_MA_CM2, FARADAY_C_PER_MOL, MA_CM2_PER_A_M2, SECONDS_PER_HOUR, mAh_per_cm2_from_mol_per_m2,
 )
@@ -212,23 +213,47 @@ def assess_dendrite_risk(
     separator thickness. The CC charge time is the nominal 1/C-rate hours (an upper
     bound: the CV hold takes the last part of the charge). Parameters given as
     "[input]" take their value from `inputs`; KeyError when one is missing."""
+    c0, diffusivity, t_plus = electrolyte_transport(design, values, inputs)
+    separator_m = _evaluate(values, "Separator thickness [m]", inputs)
+    return design_dendrite_risk(design, protocol, c0, diffusivity, t_plus, separator_m)
+
+
+def _evaluate(values: pybamm.ParameterValues, symbol: Any, inputs: Mapping[str, float] | None) -> float:
+    """A parameter (by name) or expression of `values`; KeyError for an "[input]" without a value."""
+    import pybamm
+
+    if isinstance(symbol, str):
+        symbol = pybamm.Parameter(symbol)
+    try:
+        return float(values.evaluate(symbol, inputs=dict(inputs or {})))
+    except (KeyError, ValueError) as err:  # an "[input]" without a value
+        raise KeyError(f"cannot evaluate {symbol.name!r}: {err}") from err
+
+
+def electrolyte_transport(design: CellDesign, values: pybamm.ParameterValues,
+                          inputs: Mapping[str, float] | None = None) -> tuple[float, float, float]:
+    """(initial salt concentration [mol/m3], its diffusivity [m2/s], cation
+    transference number) of `values` at the design's temperature."""
+    import pybamm
+
     param = pybamm.LithiumIonParameters()
-    inputs = dict(inputs or {})
-
-    def value(symbol: pybamm.Symbol) -> float:
-        try:
-            return float(values.evaluate(symbol, inputs=inputs))
-        except (KeyError, ValueError) as err:  # an "[input]" without a value
-            raise KeyError(f"cannot evaluate {symbol.name!r}: {err}") from err
-
-    c0 = value(pybamm.Parameter("Initial concentration in electrolyte [mol.m-3]"))
+    c0 = _evaluate(values, "Initial concentration in electrolyte [mol.m-3]", inputs)
     T = pybamm.Scalar(design.temperature_degC + 273.15)
     c = pybamm.Scalar(c0)
+    return c0, _evaluate(values, param.D_e(c, T), inputs), _evaluate(values, param.t_plus(c, T), inputs)
+
+
+def design_dendrite_risk(design: CellDesign, protocol: Protocol, concentration_mol_m3: float,
+                         diffusivity_m2_s: float, cation_transference_number: float,
+                         separator_thickness_m: float) -> DendriteRisk:
+    """`dendrite_risk` of the design's CC charge (current density from the design and
+    protocol, charge time the nominal 1/C-rate hours) with the electrolyte's transport
+    numbers [mol/m3, m2/s, -] and separator thickness [m]."""
     return dendrite_risk(
-        concentration_mol_m3=c0,
-        diffusivity_m2_s=value(param.D_e(c, T)),
-        cation_transference_number=value(param.t_plus(c, T)),
-        separator_thickness_m=value(pybamm.Parameter("Separator thickness [m]")),
+        concentration_mol_m3=concentration_mol_m3,
+        diffusivity_m2_s=diffusivity_m2_s,
+        cation_transference_number=cation_transference_number,
+        separator_thickness_m=separator_thickness_m,
         charge_current_density_A_m2=charge_current_density_A_m2(design, protocol),
         charge_time_s=SECONDS_PER_HOUR / protocol.charge_rate_C,
     )
@@ -339,12 +364,19 @@ def short_dead_li_limit_mAh_cm2(
     from twin.parameters.li_metal import LithiumMetalParameters as P
 
     try:
-        porosity = float(values.evaluate(pybamm.Parameter(P.dead_li_layer_porosity), inputs=dict(inputs or {})))
-        v_li = float(values.evaluate(pybamm.Parameter(P.li_partial_molar_volume), inputs=dict(inputs or {})))
-    except (KeyError, ValueError):
+        porosity = _evaluate(values, P.dead_li_layer_porosity, inputs)
+        v_li = _evaluate(values, P.li_partial_molar_volume, inputs)
+    except KeyError:
         return None
+    return short_dead_li_from(design, risk, porosity, v_li)
+
+
+def short_dead_li_from(design: CellDesign, risk: DendriteRisk, dead_layer_porosity: float,
+                       li_molar_volume_m3_mol: float) -> float:
+    """`short_dead_li_limit_mAh_cm2` [mAh/cm2] with the dead-Li layer porosity [-] and
+    the Li molar volume [m3/mol] given."""
     threshold = separator_short_threshold(
         design.separator_thickness_um * 1e-6, design.separator_porosity,
         risk.charge_current_density_mA_cm2 * A_M2_PER_MA_CM2,
         risk.electrolyte_limiting_current_density_mA_cm2 * A_M2_PER_MA_CM2, risk.threshold_factor)
-    return short_dead_li_mAh_cm2(threshold.layer_thickness_m, porosity, v_li)
+    return short_dead_li_mAh_cm2(threshold.layer_thickness_m, dead_layer_porosity, li_molar_volume_m3_mol)

@@ -70,10 +70,9 @@ twin's cycle map for it.
 
 from __future__ import annotations
 
-import math
 import warnings
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import casadi
@@ -81,7 +80,10 @@ import numpy as np
 import pybamm
 
 from twin.cell_parameters import parameter_values
-from twin.cycle_rows import cycle_rows
+from twin.cycle_map import (  # noqa: F401 - the cycle map's names, importable from here as before
+    ACTIVATION_PARAMETERS, CATHODE_CONCENTRATION, CATHODE_FADE_PARAMETERS, CATHODE_LITHIUM, END_OF_CYCLE_VARIABLES,
+    STATE_INPUT_PARAMETERS, STATE_NAMES, STATE_PARAMETERS, THICKNESS_NAMES, SlowStateCycleMap,
+)
 from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, importable from here as before
     ACCUMULATING, ACTIVE, AREA, CATHODE, CATHODE_MATERIAL, CATHODE_MATERIAL_LI, DEAD, DEFAULT_INTERPOLATION_TOLERANCE,
     DEFAULT_TOLERANCE, DEPOSIT,
@@ -92,46 +94,9 @@ from twin.cycle_skipping import (  # noqa: F401 - the integrator's names, import
 )
 from twin.cycling import CellSimulator
 from twin.design import CellDesign
-from twin.end_of_life import LifeOutcome
-from twin.errors import OptionError, SimulationError, raise_if_interrupted
-from twin.parameters.activation import ActivationParameters as ACT
-from twin.parameters.cathode_fade import CathodeFadeParameters as F
-from twin.parameters.li_metal import LithiumMetalParameters as P
+from twin.errors import SimulationError, raise_if_interrupted
 from twin.protocol import Protocol
 from twin.stepper import CyclePoint, LeanUnsupported, lean_cycle
-
-# Slow states: the model variable at the end of a cycle -> the parameter that sets it
-# at the start of the next. The cathode's Li is handled apart (a concentration).
-STATE_PARAMETERS: dict[str, str] = {
-    "Active lithium metal [mol.m-2]": P.initial_active_li,
-    "Plated lithium deposit [mol.m-2]": P.initial_deposit,
-    "Dead lithium [mol.m-2]": P.initial_dead_li,
-    "Li-metal SEI lithium [mol.m-2]": P.initial_sei_li,
-    "Li-metal surface area factor": P.initial_area_factor,
-    "Electrolyte mass [kg.m-2]": P.initial_electrolyte_mass,
-    "Porous foil lithium [mol.m-2]": P.initial_porous_foil_li,
-    "Electrolyte salt [mol.m-2]": P.initial_salt,
-}
-CATHODE_LITHIUM = "Lithium in positive electrode [mol.m-2]"
-CATHODE_CONCENTRATION = "Initial concentration in positive electrode [mol.m-3]"
-# The cathode fade's states (twin.submodels.cathode_fade), after the cathode's Li.
-CATHODE_FADE_PARAMETERS: dict[str, str] = {
-    "Positive electrode active material retained fraction": F.initial_retained_fraction,
-    "Lithium lost with positive electrode active material [mol.m-2]": F.initial_lost_lithium,
-}
-# The activation transient's clock (twin.submodels.activation), after the cathode fade's.
-ACTIVATION_PARAMETERS: dict[str, str] = {
-    "Lithium plated since assembly [mol.m-2]": ACT.initial_plated_since_assembly,
-}
-STATE_NAMES = (*STATE_PARAMETERS, CATHODE_LITHIUM, *CATHODE_FADE_PARAMETERS, *ACTIVATION_PARAMETERS)
-# What the per-cycle row needs from the end of a cycle.
-END_OF_CYCLE_VARIABLES = (
-    *STATE_NAMES, "Cumulative lithium plated [mol.m-2]", "Cumulative lithium stripped [mol.m-2]",
-    "Total lithium [mol.m-2]", "Anode thickness [m]", "Electrolyte wetting fraction",
-)
-# swelling is measured from these at the start of the first cycle
-THICKNESS_NAMES = ("Anode thickness [m]", "Stack thickness [m]")
-assert len(STATE_NAMES) == STATE_COUNT  # in twin.cycle_skipping's order (ACTIVE ... CATHODE)
 
 
 
@@ -214,7 +179,7 @@ class _Feasibility(pybamm.callbacks.Callback):
 
 
 
-class RepresentativeCycler(CellSimulator):
+class RepresentativeCycler(SlowStateCycleMap, CellSimulator):
     """A CellSimulator whose slow states start from "[input]" values: one discretised
     single-cycle simulation re-solved from any degradation state."""
 
@@ -228,24 +193,14 @@ class RepresentativeCycler(CellSimulator):
         inputs: Mapping[str, float] | None = None,
     ) -> None:
         user_overrides = dict(overrides or {})
-        as_inputs = {name: "[input]" for name in (*STATE_PARAMETERS.values(), CATHODE_CONCENTRATION,
-                                                  *CATHODE_FADE_PARAMETERS.values(),
-                                                  *ACTIVATION_PARAMETERS.values())}
+        as_inputs = dict.fromkeys(STATE_INPUT_PARAMETERS, "[input]")
         super().__init__(design, protocol, cell_model, options, {**user_overrides, **as_inputs})
         self.user_overrides = user_overrides
         self.user_inputs = dict(inputs or {})
         true_values = parameter_values(design, protocol, user_overrides)
-        self.cathode_m3_per_m2 = self._cathode_solid_volume(true_values)
-        self.initial_state = self._initial_state(true_values)
-        self.cathode_full_mol_m2 = (
-            self._number(true_values, "Maximum concentration in positive electrode [mol.m-3]")
-            * self.cathode_m3_per_m2
-        )
-        self.maximum_area_factor = self._number(true_values, P.maximum_area_factor)
-        try:
-            self.dead_li_revival_rate_per_s = self._number(true_values, P.dead_li_revival_rate)
-        except KeyError:  # a parameter set without revival
-            self.dead_li_revival_rate_per_s = 0.0
+        if callable(true_values["Positive electrode active material volume fraction"]):
+            raise SimulationError("fast mode needs a uniform positive electrode active material volume fraction")
+        self._set_scalars(lambda name: self._number(true_values, name))
         # Set by the first cycle from the true start: thickness/swelling reference.
         self.initial_anode_thickness_m: float | None = None
         self.initial_stack_thickness_m: float | None = None
@@ -254,57 +209,6 @@ class RepresentativeCycler(CellSimulator):
         if name in self.user_inputs:
             return float(self.user_inputs[name])
         return float(values.evaluate(pybamm.Parameter(name)))
-
-    def _cathode_solid_volume(self, values: pybamm.ParameterValues) -> float:
-        """Active cathode volume per electrode area [m3/m2] of the fresh cathode: mol/m2 of
-        cathode Li over its mean concentration (uniform active material fraction; a faded
-        cathode holds the retained fraction of it)."""
-        eps_s = values["Positive electrode active material volume fraction"]
-        if callable(eps_s):
-            raise SimulationError("fast mode needs a uniform positive electrode active material volume fraction")
-        return self._number(values, "Positive electrode active material volume fraction") * self._number(
-            values, "Positive electrode thickness [m]"
-        )
-
-    def _initial_state(self, values: pybamm.ParameterValues) -> np.ndarray:
-        state = [self._number(values, parameter) for parameter in STATE_PARAMETERS.values()]
-        retained, lost_li = (self._number(values, parameter) for parameter in CATHODE_FADE_PARAMETERS.values())
-        state.append(self._number(values, CATHODE_CONCENTRATION) * self.cathode_m3_per_m2 * retained)
-        state.extend((retained, lost_li))
-        state.extend(self._number(values, parameter) for parameter in ACTIVATION_PARAMETERS.values())
-        return np.array(state, dtype=float)
-
-    def state_inputs(self, state: np.ndarray) -> dict[str, float]:
-        inputs = dict(self.user_inputs)
-        inputs.update({parameter: float(state[i]) for i, parameter in enumerate(STATE_PARAMETERS.values())})
-        # the Li sits in the active material left (a fraction of the fresh cathode's)
-        inputs[CATHODE_CONCENTRATION] = float(state[CATHODE] / (self.cathode_m3_per_m2 * state[CATHODE_MATERIAL]))
-        inputs.update({parameter: float(state[i]) for i, parameter in
-                       zip((CATHODE_MATERIAL, CATHODE_MATERIAL_LI), CATHODE_FADE_PARAMETERS.values())})
-        inputs.update({parameter: float(state[i]) for i, parameter in
-                       zip((PLATED_SINCE_ASSEMBLY,), ACTIVATION_PARAMETERS.values())})
-        return inputs
-
-    def project(self, state: np.ndarray) -> np.ndarray:
-        """Bring an extrapolated state back inside physical bounds, conserving Li."""
-        state = state.copy()
-        if state[ACTIVE] < 0:
-            # The cell ran out of active Li during the step: the shortfall is Li the
-            # cathode never got back.
-            state[CATHODE] += state[ACTIVE]
-            state[ACTIVE] = 0.0
-        state[DEPOSIT] = max(state[DEPOSIT], 0.0)
-        state[DEAD] = max(state[DEAD], 0.0)
-        state[SEI] = max(state[SEI], 0.0)
-        state[POROUS_FOIL] = max(state[POROUS_FOIL], 0.0)
-        state[AREA] = min(max(state[AREA], 1.0), self.maximum_area_factor)
-        state[ELECTROLYTE] = max(state[ELECTROLYTE], 1e-9)
-        state[SALT] = max(state[SALT], 0.0)
-        state[CATHODE_MATERIAL] = min(max(state[CATHODE_MATERIAL], 1e-3), 1.0)
-        state[CATHODE_MATERIAL_LI] = max(state[CATHODE_MATERIAL_LI], 0.0)
-        state[PLATED_SINCE_ASSEMBLY] = max(state[PLATED_SINCE_ASSEMBLY], 0.0)
-        state[CATHODE] = min(max(state[CATHODE], 0.0), self.cathode_full_mol_m2 * state[CATHODE_MATERIAL])
-        return state
 
     def cycle(self, state: np.ndarray, checkup: bool = False) -> CycleResult | None:
         """Simulate one cycle (a check-up cycle if `checkup`) from `state`; None when the
@@ -337,22 +241,6 @@ class RepresentativeCycler(CellSimulator):
         end = end_of_solution(solution, END_OF_CYCLE_VARIABLES)
         return self._result(state, end, checkup, float(solution.t[-1] - solution.t[0]))
 
-    def _needs_initial_thickness(self, state: np.ndarray) -> bool:
-        """Whether this cycle, from the initial state, is the first to be solved (its
-        start gives the thickness swelling is measured from)."""
-        return self.initial_anode_thickness_m is None and np.array_equal(state, self.initial_state)
-
-    def _note_initial_thickness(self, start: Mapping[str, float]) -> None:
-        """Keep the anode and stack thickness [m] at the start of the first cycle."""
-        self.initial_anode_thickness_m = start["Anode thickness [m]"]
-        self.initial_stack_thickness_m = start["Stack thickness [m]"]
-
-    def _result(self, state: np.ndarray, end: Mapping[str, float], checkup: bool, duration_s: float) -> CycleResult:
-        """The cycle's row and end state from the END_OF_CYCLE_VARIABLES at its end."""
-        row = self._row(state, end)
-        row["checkup"] = checkup
-        return CycleResult(row, np.array([end[name] for name in STATE_NAMES]), duration_s)
-
     def _lean_cycle(self, sim: Any, state: np.ndarray, checkup: bool) -> CycleResult | None:
         """The cycle stepped directly (`twin.stepper`, the same numbers as PyBaMM's
         experiment solve); None when the lean stepper does not support it (then the
@@ -376,50 +264,3 @@ class RepresentativeCycler(CellSimulator):
                 return None
             self._note_initial_thickness(start)
         return self._result(state, end, checkup, last.t_s - first.t_s)
-
-    def retention_per_cycle(self, first: CycleResult) -> dict[int, float]:
-        """Fraction of the dead Li at the start of a cycle still dead at its end by
-        revival alone, exp(-k_revive t_cycle) (the integrator treats dead Li as relaxing
-        when it is small; see `twin.cycle_skipping.classify_states`)."""
-        duration_s = first.duration_s if math.isfinite(first.duration_s) else 0.0
-        return {DEAD: math.exp(-max(self.dead_li_revival_rate_per_s, 0.0) * duration_s)}
-
-    def _row(self, start: np.ndarray, end: Mapping[str, float]) -> dict[str, Any]:
-        """The per-cycle summary row (twin.cycle_rows) of a cycle from `start` to `end`."""
-        thickness_m = end["Anode thickness [m]"]
-        return {"cycle": 1, **cycle_rows(
-            areal_capacity_mAh_cm2=self.design.areal_capacity_mAh_cm2,
-            plated_mol_m2=end["Cumulative lithium plated [mol.m-2]"],  # both start the cycle at 0
-            stripped_mol_m2=end["Cumulative lithium stripped [mol.m-2]"],
-            lost_mol_m2=(end["Dead lithium [mol.m-2]"] - start[DEAD])
-            + (end["Li-metal SEI lithium [mol.m-2]"] - start[SEI]),
-            active_li_mol_m2=end["Active lithium metal [mol.m-2]"],
-            dead_li_mol_m2=end["Dead lithium [mol.m-2]"],
-            sei_li_mol_m2=end["Li-metal SEI lithium [mol.m-2]"],
-            cathode_li_mol_m2=end[CATHODE_LITHIUM],
-            total_li_mol_m2=end["Total lithium [mol.m-2]"],
-            anode_thickness_m=thickness_m,
-            swelling_pct=self.swelling_pct(thickness_m),
-            electrolyte_kg_m2=end["Electrolyte mass [kg.m-2]"],
-            wetting_fraction=end["Electrolyte wetting fraction"],
-            surface_area_factor=end["Li-metal surface area factor"],
-        ), "simulated": True}
-
-    def run_life(self, eol_fraction: float, max_cycles: int, *, progress: Callable[[int], None] | None = None,
-                 inputs: Mapping[str, float] | None = None, keep_time_series: bool = False,
-                 tolerance: float = DEFAULT_TOLERANCE,
-                 interpolation_tolerance: float = DEFAULT_INTERPOLATION_TOLERANCE) -> LifeOutcome:
-        """The cycle-skipping run (`twin.cycle_skipping`). The slow states start from
-        "[input]" values, so `inputs` were given when the cycler was made."""
-        if keep_time_series:
-            raise OptionError("time series are kept in full mode only (mode 'fast' skips cycles)")
-        return run_cycle_skipping(self, eol_fraction, max_cycles, tolerance=tolerance,
-                                  interpolation_tolerance=interpolation_tolerance, progress=progress)
-
-    def swelling_pct(self, anode_thickness_m: float) -> float:
-        """Stack swelling [%] relative to the true cell start (known once a cycle from
-        the initial state has been simulated)."""
-        if self.initial_anode_thickness_m is None:
-            return math.nan
-        return 100.0 * (anode_thickness_m - self.initial_anode_thickness_m) / self.initial_stack_thickness_m
-

@@ -24,9 +24,6 @@ import numpy as np
 import pandas as pd
 
 from twin.cycle_rows import SUMMARY_COLUMNS  # noqa: F401 - importable from here as before
-from twin.cycling import (  # noqa: F401 - importable from here as before
-    CHUNK_CYCLES, CellSimulator, CycleRun, cached_model, cycle_steps, default_solver, make_experiment,
-)
 from twin.dendrite import DendriteRisk, short_dead_li_limit_mAh_cm2
 from twin.design import CellDesign
 from twin.end_of_life import (  # noqa: F401 - importable from here as before
@@ -34,13 +31,32 @@ from twin.end_of_life import (  # noqa: F401 - importable from here as before
     first_cycle_below, judge_end_of_life,
 )
 from twin.errors import OptionError, SimulationError
-from twin.fast import RepresentativeCycler
 from twin.invariants import check_cycles
 from twin.protocol import Protocol
 from twin.scenario import Scenario
 from twin.units import MAH_CM2_PER_MOL_M2  # noqa: F401 - importable from here as before
 
+# PyBaMM is imported when a cycle is solved through it: a fast-mode prediction whose
+# cycle was compiled before (twin.compiled) runs without it. These names stay
+# importable from here as before, loaded on first use.
+_FROM_PYBAMM_MODULES = {
+    **dict.fromkeys(("CHUNK_CYCLES", "CellSimulator", "CycleRun", "cached_model", "cycle_steps", "default_solver",
+                     "make_experiment"), "twin.cycling"),
+    "RepresentativeCycler": "twin.fast",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _FROM_PYBAMM_MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 if TYPE_CHECKING:
+    from twin.cycling import CellSimulator
     from twin.strategies import CombinedStrategy
 
 # "full": every cycle simulated; "fast": representative cycles, slow states advanced
@@ -71,6 +87,9 @@ class Prediction:
     simulated_cycles: int | None = None
     # The protection strategies, combined and anchored; None: none.
     strategy: CombinedStrategy | None = None
+    # The cathode's thickness [m] when known without PyBaMM (a compiled run); None:
+    # computed from the design (twin.cell_parameters.cathode_thickness_m) when asked.
+    cathode_thickness_m: float | None = None
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -118,21 +137,26 @@ class Prediction:
         result.update(self.extra)
         return result
 
+    def _cathode_thickness_m(self) -> float:
+        if self.cathode_thickness_m is not None:
+            return self.cathode_thickness_m
+        from twin.cell_parameters import cathode_thickness_m
+
+        return cathode_thickness_m(self.design, self.protocol)
+
     def cell_summary(self) -> dict[str, float]:
         """The pouch cell: `layers` single-sided unit cells (Cu foil, Li, separator,
         cathode, Al foil) of `electrode_area_cm2` each, stacked in parallel."""
-        from twin.cell_parameters import cathode_thickness_m
-
         d = self.design
-        rest_um = (d.copper_foil_um + d.aluminium_foil_um + d.separator_thickness_um
-                   + cathode_thickness_m(d, self.protocol) * 1e6)
+        cathode_um = self._cathode_thickness_m() * 1e6
+        rest_um = d.copper_foil_um + d.aluminium_foil_um + d.separator_thickness_um + cathode_um
         area_cm2 = d.electrode_area_cm2 * d.layers
         last = self.cycles.iloc[-1]
         return {
             "nominal_capacity_Ah": d.nominal_capacity_Ah,
             "initial_capacity_Ah": self.initial_capacity_mAh_cm2 * area_cm2 / 1000.0,
             "capacity_at_end_Ah": float(last["discharge_capacity_mAh_cm2"]) * area_cm2 / 1000.0,
-            "cathode_thickness_um": cathode_thickness_m(d, self.protocol) * 1e6,
+            "cathode_thickness_um": cathode_um,
             "stack_thickness_initial_mm": d.layers * (rest_um + d.li_foil_thickness_um) / 1000.0,
             "stack_thickness_end_mm": d.layers * (rest_um + float(last["anode_thickness_um"])) / 1000.0,
         }
@@ -193,15 +217,32 @@ def predict_scenario(
     stop_on_dendrite_risk: bool = False,
     simulator: CellSimulator | None = None,
 ) -> Prediction:
-    """Cycle life of a scenario (see `predict_cycle_life` for the arguments)."""
+    """Cycle life of a scenario (see `predict_cycle_life` for the arguments).
+
+    Fast mode without a simulator given runs from the compiled artefact of the scenario
+    when there is one (`twin.compiled`, no PyBaMM import), else through PyBaMM, and
+    then compiles the cycle for the next process."""
     start = time.perf_counter()
-    simulator = _simulator_for(scenario, mode, cell_model, options, simulator)
-    risk = scenario.dendrite_risk(simulator.parameter_values)
+    key = None
+    if mode == "fast" and simulator is None and not _in_shared_setup():
+        from twin.compiled import artefact_key
+
+        key = artefact_key(scenario, cell_model, options)
+    compiled = _compiled_run(scenario, key, cell_model, options) if key is not None else None
+    if compiled is not None:
+        simulator, risk, short_limit = compiled.cycler, compiled.dendrite_risk, compiled.short_dead_li_mAh_cm2
+    else:
+        simulator = _simulator_for(scenario, mode, cell_model, options, simulator, design_inputs=key is not None)
+        risk = scenario.dendrite_risk(simulator.parameter_values)
+        short_limit = None if risk is None else short_dead_li_limit_mAh_cm2(
+            scenario.design, risk, simulator.parameter_values, scenario.inputs)
     stop_now = stop_on_dendrite_risk and risk is not None and risk.flag
-    outcome = simulator.run_life(eol_fraction, 1 if stop_now else max_cycles, progress=progress,
-                                 inputs=scenario.inputs, keep_time_series=keep_time_series)
-    short_limit = None if risk is None else short_dead_li_limit_mAh_cm2(
-        scenario.design, risk, simulator.parameter_values, scenario.inputs)
+    run_cycles = 1 if stop_now else max_cycles
+    if compiled is None and key is not None:
+        outcome = _run_and_compile(scenario, simulator, key, eol_fraction, run_cycles, progress)
+    else:
+        outcome = simulator.run_life(eol_fraction, run_cycles, progress=progress,
+                                     inputs=scenario.inputs, keep_time_series=keep_time_series)
     verdict = judge_end_of_life(outcome, scenario.design.areal_capacity_mAh_cm2,
                                 dendrite_stop=risk.reason if stop_now else None, extra_notes=scenario.notes,
                                 short_dead_li_mAh_cm2=short_limit)
@@ -212,16 +253,31 @@ def predict_scenario(
         end_of_life_reason=verdict.reason, elapsed_s=time.perf_counter() - start, mode=mode,
         time_series=outcome.time_series, notes=verdict.notes, dendrite_risk=risk,
         simulated_cycles=outcome.simulated_cycles, strategy=scenario.strategy,
+        cathode_thickness_m=getattr(simulator, "cathode_thickness_m", None),
     )
 
 
 def _simulator_for(scenario: Scenario, mode: str, cell_model: str, options: Mapping[str, str] | None,
-                   simulator: CellSimulator | None) -> CellSimulator:
-    """The run of `mode` for the scenario: the one given (checked) or a new one."""
+                   simulator: CellSimulator | None, design_inputs: bool = False) -> CellSimulator:
+    """The run of `mode` for the scenario: the one given (checked) or a new one; with
+    `design_inputs` (a fast run that is or will be compiled, `twin.compiled`) its model
+    takes the areal capacity, N:P and electrolyte amount through inputs."""
+    from twin.cycling import CellSimulator
+    from twin.fast import RepresentativeCycler
+
     if simulator is None:
         if mode == "fast":
-            return RepresentativeCycler(scenario.design, scenario.protocol, cell_model, options,
-                                        scenario.parameter_overrides, scenario.inputs)
+            if not design_inputs or _in_shared_setup():  # a sweep's shared inputs, if any
+                return RepresentativeCycler(scenario.design, scenario.protocol, cell_model, options,
+                                            scenario.parameter_overrides, scenario.inputs)
+            # One model serves every areal capacity, N:P and electrolyte amount of a
+            # cathode and protocol (twin.design_values), in this process and compiled
+            from twin.cycling import shared_setup
+            from twin.design_values import FAST_DESIGN_INPUTS
+
+            with shared_setup(FAST_DESIGN_INPUTS):
+                return RepresentativeCycler(scenario.design, scenario.protocol, cell_model, options,
+                                            scenario.parameter_overrides, scenario.inputs)
         return CellSimulator(scenario.design, scenario.protocol, cell_model, options,
                              scenario.parameter_overrides)
     if mode == "fast" and not isinstance(simulator, RepresentativeCycler):
@@ -229,3 +285,82 @@ def _simulator_for(scenario: Scenario, mode: str, cell_model: str, options: Mapp
     if (simulator.design, simulator.protocol) != (scenario.design, scenario.protocol):
         raise SimulationError("the simulator given was set up for another design or protocol")
     return simulator
+
+
+def _in_shared_setup() -> bool:
+    """Whether a sweep's `twin.cycling.shared_setup` is active (its simulations take
+    more inputs than a compiled artefact's: they keep PyBaMM's way)."""
+    import sys
+
+    cycling = sys.modules.get("twin.cycling")
+    return cycling is not None and bool(cycling._shared_inputs.get())
+
+
+def _compiled_run(scenario: Scenario, key: str, cell_model: str, options: Mapping[str, str] | None) -> Any:
+    """The scenario's compiled run (`twin.compiled.CompiledRun`) from the artefact of
+    `key`; None when there is none or it cannot serve the scenario (then PyBaMM's way)."""
+    from twin.compiled import NotServed, compiled_run, load_artefact
+
+    artefact = load_artefact(key)
+    if artefact is None:
+        return None
+
+    def fallback() -> Any:
+        return _simulator_for(scenario, "fast", cell_model, options, None, design_inputs=True)
+
+    try:
+        return compiled_run(scenario, artefact, fallback)
+    except NotServed:
+        return None
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError):
+        return None  # a damaged or foreign artefact is a miss: PyBaMM's way, then rewritten
+
+
+def _run_and_compile(scenario: Scenario, simulator: Any, key: str, eol_fraction: float, max_cycles: int,
+                     progress: Callable[[int], None] | None) -> Any:
+    """The PyBaMM fast run, recording the IDAKLU solvers it sets up; then the compiled
+    cycle saved under `key` (when the lean stepper drives it) for the next process."""
+    from dataclasses import asdict
+
+    from twin.cell_parameters import cathode_constants, parameter_values
+    from twin.compiled import save_artefact
+    from twin.cycle_map import SCALAR_PARAMETERS
+    from twin.dendrite import electrolyte_transport
+    from twin.design_values import design_values
+    from twin.fast import _end_function
+    from twin.stepper import LeanUnsupported, compile_cycle, compile_parameters, recording_solver_groups
+
+    with recording_solver_groups() as recorder:
+        outcome = simulator.run_life(eol_fraction, max_cycles, progress=progress, inputs=scenario.inputs)
+    every = simulator.protocol.checkup_every
+    cycles = {}
+    for name, sim_key in (("regular", (1, 0)), ("checkup", (1, (every - 1) % every if every else None))):
+        sim = simulator._sims.get(sim_key)
+        if sim is None:
+            continue
+        try:
+            cycles[name] = compile_cycle(getattr(sim, "simulation", sim), recorder, _end_function)
+        except LeanUnsupported:
+            continue
+    regular = simulator._sims.get((1, 0))
+    if "regular" not in cycles or regular is None:
+        return outcome
+    design, protocol = scenario.design, scenario.protocol
+    constants = cathode_constants(design.cathode, *protocol.voltage_window(design.cathode))
+    own = design_values(design, protocol, constants)
+    values = scenario.parameter_values()
+    base = parameter_values(design, protocol)
+    base_numbers = {name: float(value) for name, value in base.items()
+                    if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    try:
+        c0, diffusivity, t_plus = electrolyte_transport(design, values)
+        electrolyte = {"c0": c0, "T_K": design.temperature_degC + 273.15, "diffusivity": diffusivity,
+                       "t_plus": t_plus}
+    except KeyError:
+        electrolyte = None
+    save_artefact(key, {
+        "cycles": cycles, "design_inputs": sorted(getattr(regular, "inputs", {})),
+        "scalars": compile_parameters(values, sorted(own), SCALAR_PARAMETERS),
+        "constants": asdict(constants), "base_numbers": base_numbers, "electrolyte": electrolyte,
+    })
+    return outcome
