@@ -7,7 +7,8 @@ capacity error [% of the first capacity] and the electrolyte left [cycles of con
 with --steps, for every step tried, the error-control ratio, its integration part (and the
 state that sets it: 5 is the electrolyte, 6 the foil converted to porous Li) and its
 interpolation part, and the step limit. Module constants of twin.cycle_skipping can be set
-for a study (--set DRY_OUT_SCALE_CYCLES=0.1).
+for a study (--set DRY_OUT_SCALE_CYCLES=0.1), and both modes solved at another rtol
+(--rtol 1e-9; full mode's own error at the cliff is full at 1e-7 minus full at 1e-9).
 
     PYTHONPATH=. python benchmarks/fast_vs_full_electrolyte.py --cathode LFP --steps
 """
@@ -58,12 +59,19 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="set a twin.cycle_skipping module constant")
     parser.add_argument("--steps", action="store_true", help="log every step tried")
+    parser.add_argument("--rtol", type=float, default=None,
+                        help="solver rtol for both modes (atol 1e-2 x rtol); default the twin's 1e-7")
     args = parser.parse_args()
     for item in args.set:
         name, value = item.split("=")
         if not hasattr(cs, name):
             parser.error(f"twin.cycle_skipping has no constant {name}")
         setattr(cs, name, float(value))
+    if args.rtol is not None:
+        import twin.cycling as cycling
+
+        solver_class = cycling._ReusingIDAKLUSolver
+        cycling._ReusingIDAKLUSolver = lambda **_: solver_class(rtol=args.rtol, atol=1e-2 * args.rtol)
     design = CellDesign(cathode=args.cathode, np_ratio=args.np_ratio, electrolyte_g_per_Ah=args.electrolyte_amount,
                         areal_capacity_mAh_cm2=args.areal_capacity)
     full = predict(design, strategies=args.strategy, mode="full").cycles
