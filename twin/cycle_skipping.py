@@ -461,11 +461,13 @@ class CycleSkippingIntegrator:
             scale = min(scale, DRY_OUT_SCALE_CYCLES * -point.increment[ELECTROLYTE])
         return scale
 
-    def _near_dry_out(self, point: _Point, cycles: float = DRY_OUT_WINDOW_CYCLES) -> bool:
+    def _near_dry_out(self, point: _Point, cycles: float | None = None) -> bool:
         """Whether the electrolyte left at the end of cycle n lasts less than `cycles`
-        cycles of the consumption of cycle n+1, in a design whose electrolyte lasts long
-        (`_long_dry_out`)."""
-        return self._long_dry_out() and self._electrolyte_cycles_left(point) < cycles
+        cycles (default DRY_OUT_WINDOW_CYCLES, read at call time so a study that sets
+        the module constant is honoured) of the consumption of cycle n+1, in a design
+        whose electrolyte lasts long (`_long_dry_out`)."""
+        window = DRY_OUT_WINDOW_CYCLES if cycles is None else cycles
+        return self._long_dry_out() and self._electrolyte_cycles_left(point) < window
 
     @staticmethod
     def _electrolyte_cycles_left(point: _Point) -> float:
