@@ -68,9 +68,10 @@ class StepPlan:
     `setup_timestepping` and `process_t_interp`); uses_default_duration: the step has no
     stated duration; n_states, len_rhs: state sizes; initial_conditions, rhs: casadi
     functions of (t, y, p); solver: the IDAKLU solver group; rootfn: its event function
+    (t, y, p); terminate_events: the model's termination events, casadi functions of
     (t, y, p); experiment_events: per termination event, whether it is the experiment's;
-    mapper: the compiled state mapper from the previous step's model (None: same model,
-    or the first step); previous_input_names: the previous model's inputs.
+    mappers: (source model, compiled state mapper into this step's model, the source
+    model's input names) for every model a previous step may have ended in.
     """
 
     model: Any
@@ -89,8 +90,8 @@ class StepPlan:
     mappers: list[tuple[Any, Any, list[str]]]
 
 
-def _skipped_at_start(plan: StepPlan, t0: float, y: np.ndarray, p: np.ndarray) -> bool:
-    """Whether PyBaMM skips a step whose solve stopped at an event at its start: its
+def _check_skipped_at_start(plan: StepPlan, t0: float, y: np.ndarray, p: np.ndarray) -> None:
+    """Check that PyBaMM skips a step whose solve stopped at an event at its start: its
     IDAKLU solver then evaluates every termination event at the initialised state and
     fails the step if one is <= 0; the experiment skips the step (an empty solution)
     when one of those is the experiment's. The cycle goes on from the state before it
@@ -108,7 +109,6 @@ def _skipped_at_start(plan: StepPlan, t0: float, y: np.ndarray, p: np.ndarray) -
         raise LeanUnsupported("event at the step's initial conditions")
     if not any(plan.experiment_events[i] for i in np.where(values <= 0)[0]):
         raise LeanUnsupported("event at the step's initial conditions")
-    return True
 
 
 def step_cycle(plans: Sequence[StepPlan], user_inputs: Mapping[str, float],
@@ -119,7 +119,7 @@ def step_cycle(plans: Sequence[StepPlan], user_inputs: Mapping[str, float],
     same numbers; (first point of the first step, end of the last step).
 
     With `skip_infeasible_steps`, a step whose experiment event is crossed at its start
-    is skipped as PyBaMM skips it (`_skipped_at_start`; a compiled run, which would
+    is skipped as PyBaMM skips it (`_check_skipped_at_start`; a compiled run, which would
     otherwise import PyBaMM for it); without, it raises LeanUnsupported (the PyBaMM
     cycler solves such a cycle through `Simulation.solve`).
 
@@ -172,8 +172,8 @@ def step_cycle(plans: Sequence[StepPlan], user_inputs: Mapping[str, float],
             if n_t == 1:  # an event at the step's start (after IDAKLU's initialisation)
                 if not skip_infeasible_steps:
                     raise LeanUnsupported("event at the step's initial conditions")
-                if _skipped_at_start(plan, float(t_eval[0]), ys[-1], p):
-                    continue  # as PyBaMM: the state and time carry over to the next step
+                _check_skipped_at_start(plan, float(t_eval[0]), ys[-1], p)
+                continue  # as PyBaMM: the state and time carry over to the next step
             values = np.asarray(plan.rootfn(float(solution.t[-1]), ys[-1], p)).ravel()
             if not plan.experiment_events[int(np.nanargmin(np.abs(values)))]:
                 raise LeanUnsupported("a model event ended the step (infeasible in PyBaMM)")
