@@ -99,6 +99,12 @@ DRY_OUT_WINDOW_CYCLES = 400.0
 DRY_OUT_SCALE_CYCLES = 0.03
 DRY_OUT_SINGLE_CYCLES = 30.0
 DRY_OUT_LONG_CYCLES = 300.0
+# The dry-out control applies while the electrolyte left lasts fewer cycles than this
+# many times the cycles the Li inventory lasts (plus DRY_OUT_SINGLE_CYCLES): a margin
+# for a consumption that grows (a lean NMC811 cell's grows ~30 % over its life) and a
+# Li loss that slows. A flooded NMC811 N:P 1 cell (Li gone at cycle ~100, electrolyte
+# for ~330 more) was held to steps of 1-3 cycles by it for no gain in accuracy.
+DRY_OUT_LI_MARGIN = 2.0
 # The activation transient's clock (Li plated since assembly) grows by a whole cycle's
 # charge per cycle, hundreds of times what the loss states gain; it only matters through
 # exp(-Q / Q_act), settled after the first few cycles, and the losses it sets are
@@ -467,7 +473,34 @@ class CycleSkippingIntegrator:
         the module constant is honoured) of the consumption of cycle n+1, in a design
         whose electrolyte lasts long (`_long_dry_out`)."""
         window = DRY_OUT_WINDOW_CYCLES if cycles is None else cycles
-        return self._long_dry_out() and self._electrolyte_cycles_left(point) < window
+        left = self._electrolyte_cycles_left(point)
+        return self._long_dry_out() and left < window and left < self._dry_out_horizon_cycles(point)
+
+    def _dry_out_horizon_cycles(self, point: _Point) -> float:
+        """How many cycles of electrolyte can be left before dry-out may end the life:
+        DRY_OUT_LI_MARGIN times the cycles the Li inventory lasts at its present loss
+        (`_li_cycles_left`) plus DRY_OUT_SINGLE_CYCLES. A cell whose Li runs out well
+        before its electrolyte (a flooded cell) ends at the knee, where the electrolyte
+        only sets the wetting of an intact cell: its electrolyte keeps the ordinary
+        tolerance (ELECTROLYTE_SCALE of what is left)."""
+        return DRY_OUT_LI_MARGIN * self._li_cycles_left(point) + DRY_OUT_SINGLE_CYCLES
+
+    def _li_cycles_left(self, point: _Point) -> float:
+        """Cycles from cycle n+1 to the end of life by Li loss alone (inf without a loss
+        trend): to the knee at the present fall of active Li, then, anode-limited, the
+        capacity above the threshold at the Li lost per cycle."""
+        trend = self._end_state_trend(point)
+        end = self._end(point)
+        lost_mol_m2 = float(trend[LOST].sum())
+        if lost_mol_m2 <= 0:
+            return math.inf
+        after_knee = (point.row["discharge_capacity_mAh_cm2"] - self.threshold_mAh_cm2) / (
+            lost_mol_m2 * MAH_CM2_PER_MOL_M2)
+        if self._past_knee(end):
+            return max(after_knee, 0.0)
+        if trend[ACTIVE] >= 0:
+            return math.inf
+        return float(end[ACTIVE] / -trend[ACTIVE]) + max(after_knee, 0.0)
 
     @staticmethod
     def _electrolyte_cycles_left(point: _Point) -> float:
