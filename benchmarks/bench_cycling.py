@@ -39,12 +39,13 @@ from typing import Any
 import numpy as np
 import pybamm
 
+from twin.compiled import compiling_enabled
 from twin.design import CATHODES, CellDesign
-from twin.fast import DEFAULT_INTERPOLATION_TOLERANCE, DEFAULT_TOLERANCE, RepresentativeCycler
+from twin.fast import DEFAULT_INTERPOLATION_TOLERANCE, DEFAULT_TOLERANCE
 from twin.files import write_atomic
 from twin.protocol import Protocol
 from twin.scenario import Scenario
-from twin.simulation import CHUNK_CYCLES, CellSimulator, Prediction, cached_model, predict_scenario
+from twin.simulation import CHUNK_CYCLES, CellSimulator, Prediction, _simulator_for, cached_model, predict_scenario
 from twin.strategies.registry import presets
 
 HERE = Path(__file__).resolve().parent
@@ -166,8 +167,9 @@ def bench_case(case: Case, whole: bool) -> tuple[dict[str, Any], Prediction, Pre
     scenario = Scenario.build(case.design(), Protocol(), [case.strategy] if case.strategy else None)
     common = {"eol_fraction": EOL_FRACTION, "max_cycles": MAX_CYCLES}
     # warm: simulators set up (and solved once) before the clock starts
-    cycler = RepresentativeCycler(scenario.design, scenario.protocol, "spm", None, scenario.parameter_overrides,
-                                  scenario.inputs)
+    # fast: the simulator a user's run gets (the design-input model, compiled to native
+    # code where a C compiler is: twin.compiled); full: every design its own, as users'
+    cycler = _simulator_for(scenario, "fast", "spm", None, None, design_inputs=True)
     cycler.cycle(cycler.initial_state)
     simulator = CellSimulator(scenario.design, scenario.protocol, "spm", None, scenario.parameter_overrides)
     simulator.run(CHUNK_CYCLES)
@@ -288,6 +290,8 @@ def markdown(results: dict[str, Any]) -> str:
     long_lived = [d for d in results["designs"] if d["long_lived"]]
     accurate = [d for d in long_lived if d["accurate"]]
     high, low = s["highest_ce_preset"], s["lowest_ce_preset"]
+    native_note = ("its casadi functions compiled to native code (a C compiler was found)"
+                   if env.get("native_code") else "casadi's virtual machine (no C compiler, or TWIN_COMPILE=0)")
     lines = [
         "# Fast vs full cycle-life prediction",
         "",
@@ -311,12 +315,14 @@ def markdown(results: dict[str, Any]) -> str:
         f"whole process {_speedups(long_lived, 'speedup_process_wall')} (target {TARGET_SPEEDUP:g}x).",
         "",
         "* **warm**: the simulator was discretised and solved once before the clock started: the time is the "
-        "cycling itself (for fast mode with its step control and the filling of skipped cycles).",
+        "cycling itself (for fast mode with its step control and the filling of skipped cycles). Fast mode's "
+        f"simulator is the one a user's run gets: {native_note}; full mode's is every design's own (casadi's "
+        "virtual machine: compiling costs ~1.5 s a design, which a short full run would not win back).",
         "* **process**: a fresh `twin predict --mode fast|full --format json` process, from start to exit: "
         "imports (about 1 s), parameter values, PyBaMM set-up, cycling, output. Its cycle life is the warm "
         "run's (checked). Fast mode runs with its compiled cycle in the twin cache (`twin.compiled`, warmed "
-        "by an untimed run first): no PyBaMM import or set-up, as every run after a cathode's, protocol's "
-        "and strategy's first.",
+        "by an untimed run first, native libraries included): no PyBaMM import, set-up or compiling, as every "
+        "run after a cathode's, protocol's and strategy's first.",
         "* **max capacity diff**: largest |fast - full| discharge capacity over the common cycles, as a "
         "fraction of the initial capacity; skipped cycles are interpolated. On a dry-out cliff the capacity "
         "falls by several percent a cycle, so a shift of a fraction of a cycle shows here.",
@@ -389,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             "date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
             "pybamm": pybamm.__version__, "platform": platform.platform(), "cpus": os.cpu_count(),
             "load_average_start": round(load_start, 2), "load_average_end": round(os.getloadavg()[0], 2),
+            "native_code": compiling_enabled(),
         },
         "settings": {
             "cathodes": list(CATHODES), "areal_capacity_mAh_cm2": AREAL_CAPACITY_MAH_CM2,

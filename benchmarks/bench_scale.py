@@ -214,6 +214,7 @@ def bench_sweeps(servers: Any, folder: Path, designs: int | None = None,
     def one(label: str, workers: int, scheduler: str | None) -> None:
         out = folder / f"sweep-{label.replace(' ', '-').replace(',', '')}.csv"
         cpu_before[label] = cpu_seconds()
+        libraries_before = native_libraries()
         start = time.perf_counter()
         result = run_sweep(cases, settings, out, workers=workers, scheduler=scheduler)
         elapsed = time.perf_counter() - start
@@ -223,7 +224,8 @@ def bench_sweeps(servers: Any, folder: Path, designs: int | None = None,
                      "design_time_sum_s": float(result.table["elapsed_s"].sum()),
                      "cycle_life_sum": int(result.table["cycle_life"].fillna(0).sum()),
                      "cycles_simulated_sum": int(result.table["cycles_simulated"].fillna(0).sum()),
-                     "rows_identical_to_first": bool(not tables or table.equals(tables[0]))})
+                     "rows_identical_to_first": bool(not tables or table.equals(tables[0])),
+                     "native_libraries_compiled": native_libraries() - libraries_before})
         tables.append(table)
 
     def cpu(label: str) -> None:
@@ -251,6 +253,15 @@ def bench_sweeps(servers: Any, folder: Path, designs: int | None = None,
     finally:
         sweep.SHARED_SETUP_MODES = shared_modes
     return rows
+
+
+def native_libraries() -> int:
+    """Compiled libraries in the twin cache (`twin.compiled.native_code_dir`): a sweep
+    that adds some paid the C compiler's time."""
+    from twin.compiled import native_code_dir
+
+    folder = native_code_dir()
+    return len(list(folder.glob("*.so"))) if folder.is_dir() else 0
 
 
 def cpu_seconds() -> float:
@@ -349,12 +360,14 @@ def markdown(results: dict[str, Any]) -> str:
               f"{'/'.join(f'{v:g}' for v in grid['charge_rates_C'])} C x strategies "
               f"{', '.join(grid['strategies'])})", "",
               "| engine | designs | wall [s] | speed-up vs 1 local worker | summed time per design [s] | failed "
-              "| sum of cycle lives | cycles simulated | rows identical to the first | CPU, all processes [s] |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| sum of cycle lives | cycles simulated | rows identical to the first | CPU, all processes [s] "
+              "| native libraries compiled |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     base = results["sweeps"][0]["wall_s"]
     lines += [f"| {r['engine']} | {r['designs']} | {r['wall_s']:.1f} | {base / r['wall_s']:.2f}x | "
               f"{r['design_time_sum_s']:.1f} | {r['failed']} | {r['cycle_life_sum']} | {r['cycles_simulated_sum']} | "
-              f"{'yes' if r['rows_identical_to_first'] else 'no'} | {r['cpu_s']:.0f} |"
+              f"{'yes' if r['rows_identical_to_first'] else 'no'} | {r['cpu_s']:.0f} | "
+              f"{r.get('native_libraries_compiled', '-')} |"
               for r in results["sweeps"]]
     shared = next(r for r in results["sweeps"] if r["engine"] == "local, 2 workers")
     lines += ["", f"On 2 cores nobody else uses, the 2-worker sweep needs at least its CPU time over 2: "
@@ -366,9 +379,12 @@ def markdown(results: dict[str, Any]) -> str:
               "number of workers, the machine gave the extra worker no extra core (other work was running), "
               "and the speed-up is not the engine's. Each worker process pays the imports once and, in fast "
               "mode, PyBaMM's set-up once per experiment and temperature: the parameters that vary over the "
-              "grid are PyBaMM inputs of one shared simulation (twin.cycling.shared_setup). The last row sets "
-              "every design up on its own, as before; its rows differ from the others only at solver "
-              "tolerance (inputs are not folded into constants).", "",
+              "grid are PyBaMM inputs of one shared simulation (twin.cycling.shared_setup), whose casadi "
+              "functions are compiled to native code (twin.compiled: once per machine, kept in the twin "
+              "cache; 'native libraries compiled' counts what a run added). The last row sets "
+              "every design up on its own, as before (casadi's virtual machine: nothing is compiled for a "
+              "single design); its rows differ from the others only at solver "
+              "tolerance (inputs are not folded into constants, and compiled C rounds otherwise).", "",
               f"### Calibration trials per second ({CALIBRATION_TRIALS} trials, tiny recipe, 12-cycle cell)", "",
               "| storage | worker processes | finished trials | trials/s | command wall [s] |", "|---|---|---|---|---|"]
     lines += [f"| {r['storage']} | {r['workers']} | {r['trials']} | {r['trials_per_s']:.2f} | {r['wall_s']:.1f} |"

@@ -9,6 +9,7 @@ cycle-skipping run. Both answer `run_life` with a `twin.end_of_life.LifeOutcome`
 from __future__ import annotations
 
 import math
+import os
 import threading
 import warnings
 from collections import OrderedDict
@@ -77,12 +78,56 @@ class _ReusingIDAKLUSolver(pybamm.IDAKLUSolver):
             inputs_list = [inputs] if isinstance(inputs, dict) else list(inputs or [{}])
             self._set_initial_conditions(model, 0.0, inputs_list)
             return None
-        return super().set_up(model, inputs, t_eval, ics_only)
+        if not self._options.get("compile"):
+            return super().set_up(model, inputs, t_eval, ics_only)
+        with _native_code_folder():
+            return super().set_up(model, inputs, t_eval, ics_only)
+
+    def _post_process_solution(self, sol: Any, model: pybamm.BaseModel, integration_time: float,
+                               inputs_dict: Any, t_eval: Any) -> Any:
+        solution = super()._post_process_solution(sol, model, integration_time, inputs_dict, t_eval)
+        if self._options.get("compile"):
+            # PyBaMM would compile every variable read from the solution (a compiler run
+            # of ~0.3 s each, for a few evaluations): only the integration is compiled.
+            for each in solution if isinstance(solution, list) else [solution]:
+                each._user_options = {**each._user_options, "compile": False}
+                each._options = {**each._options, "compile": False}
+        return solution
 
 
-def default_solver() -> pybamm.BaseSolver:
+_native_lock = threading.Lock()
+
+
+@contextmanager
+def _native_code_folder() -> Iterator[None]:
+    """PyBaMM's compiled libraries go to the twin's cache (`twin.compiled.native_code_dir`,
+    kept across processes and named in the artefacts) unless the user chose a folder
+    ($PYBAMM_CASADI_AOT_CACHE): PyBaMM reads that variable when it compiles, so it is set
+    for the set-up only (under a lock: threads of one process share the environment)."""
+    from twin.compiled import PYBAMM_NATIVE_CACHE_ENV, native_code_dir
+
+    if os.environ.get(PYBAMM_NATIVE_CACHE_ENV):
+        yield
+        return
+    with _native_lock:
+        folder = native_code_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ[PYBAMM_NATIVE_CACHE_ENV] = str(folder)
+        try:
+            yield
+        finally:
+            os.environ.pop(PYBAMM_NATIVE_CACHE_ENV, None)
+
+
+def default_solver(compile_functions: bool = False) -> pybamm.BaseSolver:
+    """The twin's IDAKLU solver; with `compile_functions` (a simulation solved many
+    times) its casadi functions are compiled to native code where a C compiler is
+    available (`twin.compiled.compiling_enabled`)."""
+    from twin.compiled import compiling_enabled
+
+    options = {"compile": True} if compile_functions and compiling_enabled() else None
     # Tight tolerances: Li conservation is checked to 1e-6 relative.
-    return _ReusingIDAKLUSolver(rtol=1e-7, atol=1e-9)
+    return _ReusingIDAKLUSolver(rtol=1e-7, atol=1e-9, options=options)
 
 
 @dataclass
@@ -212,12 +257,16 @@ def shared_simulation(model_key: tuple, model: pybamm.BaseModel, template: pybam
                       experiment_key: tuple, experiment: Callable[[], pybamm.Experiment]) -> pybamm.Simulation:
     """This thread's simulation of `model` with parameter values `template` and the
     experiment `experiment_key` stands for: built on first use, then reused."""
+    from twin.compiled import compiling_enabled
+
     cache = _shared_simulations()
-    key = (model_key, experiment_key, _signature(template))
+    key = (model_key, experiment_key, _signature(template), compiling_enabled())
     entry = cache.get(key)
     if entry is None:
+        # solved for many designs: worth compiling to native code
         simulation = pybamm.Simulation(model, parameter_values=template, experiment=experiment(),
-                                       solver=default_solver(), submesh_types=_submesh_types(model, template))
+                                       solver=default_solver(compile_functions=True),
+                                       submesh_types=_submesh_types(model, template))
         entry = (simulation, template)  # the template keeps the laws its key names by id alive
         cache[key] = entry
         while len(cache) > SHARED_SIMULATIONS_KEPT:
