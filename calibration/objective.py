@@ -161,9 +161,10 @@ class TwinModel:
         if key not in self._simulators:
             overrides: dict[str, Any] = dict(self.recipe.overrides)
             overrides.update({name: "[input]" for name in self.space.parameter_names})
+            # every trial re-solves it with its own inputs: worth compiling to native code
             self._simulators[key] = CellSimulator(
                 design, self.protocol, self.recipe.cell_model, self.recipe.options, overrides,
-                chunk_cycles=self.chunk_cycles,
+                chunk_cycles=self.chunk_cycles, compile_functions=True,
             )
         return self._simulators[key]
 

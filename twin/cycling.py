@@ -306,6 +306,7 @@ class CellSimulator:
         overrides: Mapping[str, Any] | None = None,
         chunk_cycles: int = CHUNK_CYCLES,
         strategies: Sequence[Any] | None = None,
+        compile_functions: bool = False,
     ) -> None:
         self.design, self.protocol, self.cell_model = design, protocol, cell_model
         self.options_key = tuple(sorted((options or {}).items()))
@@ -321,6 +322,8 @@ class CellSimulator:
         self.strategy = strategy
         self.parameter_values = self.scenario.parameter_values()
         self.chunk_cycles = chunk_cycles
+        # solved many times (a calibration's trials): compile to native code (default_solver)
+        self.compile_functions = compile_functions
         self._sims: dict[tuple[int, int], Any] = {}
         # Inside `shared_setup`: the simulation is the process's shared one for these
         # values with the shared parameters as inputs (see `shared_simulation`).
@@ -347,7 +350,8 @@ class CellSimulator:
                 self._sims[key] = _WithInputs(simulation, inputs)
             else:
                 self._sims[key] = pybamm.Simulation(self.model, parameter_values=self.parameter_values,
-                                                    experiment=experiment(), solver=default_solver())
+                                                    experiment=experiment(),
+                                                    solver=default_solver(self.compile_functions))
         return self._sims[key]
 
     def run(
