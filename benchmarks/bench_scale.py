@@ -382,9 +382,11 @@ def markdown(results: dict[str, Any]) -> str:
               "grid are PyBaMM inputs of one shared simulation (twin.cycling.shared_setup), whose casadi "
               "functions are compiled to native code (twin.compiled: once per machine, kept in the twin "
               "cache; 'native libraries compiled' counts what a run added). The last row sets "
-              "every design up on its own, as before (casadi's virtual machine: nothing is compiled for a "
-              "single design); its rows differ from the others only at solver "
-              "tolerance (inputs are not folded into constants, and compiled C rounds otherwise).", "",
+              "every design up on its own: each design then takes the path of a single `twin predict` (the "
+              "compiled artefact of its cathode, protocol and strategy, twin.compiled, made by the first "
+              "design of each); its rows differ from the others only at solver "
+              "tolerance (the shared simulations take more inputs, which PyBaMM does not fold into "
+              "constants).", "",
               f"### Calibration trials per second ({CALIBRATION_TRIALS} trials, tiny recipe, 12-cycle cell)", "",
               "| storage | worker processes | finished trials | trials/s | command wall [s] |", "|---|---|---|---|---|"]
     lines += [f"| {r['storage']} | {r['workers']} | {r['trials']} | {r['trials_per_s']:.2f} | {r['wall_s']:.1f} |"
