@@ -77,6 +77,21 @@ def signals_as_interrupts() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def signals_received() -> int:
+    """How many SIGINT/SIGTERM our handler has turned into `Interrupted` in this process."""
+    return len(_received)
+
+
+def masked_interrupt(received_before: int) -> Interrupted | None:
+    """The interruption behind an error, if a signal arrived since `received_before`
+    (`signals_received()` at the command's start): the `Interrupted` raised from the
+    handler can land inside a library that then fails on its own way out (optuna's trial
+    bookkeeping ends in an UnboundLocalError), masking it."""
+    if len(_received) > received_before:
+        return Interrupted(_received[-1])
+    return None
+
+
 def exit_code(err: BaseException) -> int:
     """128 + the signal number, as shells report a process ended by it (SIGINT 130)."""
     return 128 + int(getattr(err, "signum", signal.SIGINT))

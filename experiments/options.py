@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from twin.experiments.lifecycle import interrupted_exit, signals_as_interrupts
+from twin.experiments.lifecycle import interrupted_exit, masked_interrupt, signals_as_interrupts, signals_received
 from twin.files import OutputPathError, resolve_output_path, write_atomic
 
 FORMATS = ("table", "json", "csv")
@@ -153,9 +153,16 @@ def handle_errors(func: Callable) -> Callable:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        received_before = signals_received()
         try:
-            with signals_as_interrupts():  # SIGTERM unwinds like Ctrl-C: journals and runs closed
-                return func(*args, **kwargs)
+            try:
+                with signals_as_interrupts():  # SIGTERM unwinds like Ctrl-C: journals and runs closed
+                    return func(*args, **kwargs)
+            except Exception as err:
+                masked = masked_interrupt(received_before)
+                if masked is not None and not isinstance(err, (KeyboardInterrupt, click.exceptions.Exit)):
+                    raise masked from None  # a library's error on the way out of an interruption
+                raise
         except (click.ClickException, click.exceptions.Exit):
             raise
         except TwinInputError as err:

@@ -245,3 +245,32 @@ def test_a_locked_study_file_is_named_within_seconds(tmp_path: Path, monkeypatch
     assert ("Error: --storage: study file locked.db is locked by another process (waited "
             in result.stderr), result.stderr
     assert elapsed < 30
+
+
+# A command whose Ctrl-C lands inside a library that then fails on its own way out
+# (optuna's trial bookkeeping: the Interrupted raised in `value == float("-inf")` leaves
+# `updated_state` unset, and its `finally` raises UnboundLocalError instead).
+MASKED_INTERRUPT = """
+import os, signal, time
+import click
+from twin.experiments.options import handle_errors
+
+@click.command()
+@handle_errors
+def cli():
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+    finally:
+        raise UnboundLocalError("cannot access local variable 'updated_state'")
+
+cli()
+"""
+
+
+def test_an_interruption_masked_by_a_librarys_own_error_still_exits_130_with_one_line() -> None:
+    done = subprocess.run([sys.executable, "-c", MASKED_INTERRUPT], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                              [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])})
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "Error: interrupted (SIGINT); finished work is kept; rerun the same command to resume\n"
