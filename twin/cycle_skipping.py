@@ -12,17 +12,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol as TypingProtocol
+from typing import TYPE_CHECKING, Any, Protocol as TypingProtocol
 
 import numpy as np
-import pandas as pd
 
 from twin.cycle_rows import SUMMARY_COLUMNS
+from twin.cycle_table import CycleTable
 from twin.design import CellDesign
 from twin.end_of_life import LifeOutcome
 from twin.errors import SimulationError
 from twin.protocol import Protocol
 from twin.units import MAH_CM2_PER_MOL_M2, mol_per_m2_from_mAh_per_cm2
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The slow states, in this order (twin.fast.STATE_NAMES names them): active Li, porous
 # deposit, dead Li, SEI Li [mol/m2], Li surface-area factor [-], electrolyte mass
@@ -574,61 +577,62 @@ class CycleSkippingIntegrator:
 
 def fill_skipped_cycles(rows: Mapping[int, Mapping[str, Any]], last_cycle: int,
                         protocol: Protocol) -> pd.DataFrame:
+    """Every cycle 1..last_cycle as a DataFrame (`fill_skipped_table`)."""
+    return fill_skipped_table(rows, last_cycle, protocol).to_frame()
+
+
+def fill_skipped_table(rows: Mapping[int, Mapping[str, Any]], last_cycle: int,
+                       protocol: Protocol) -> CycleTable:
     """Every cycle 1..last_cycle: simulated rows as they are, skipped regular cycles
     linearly interpolated between the simulated regular cycles around them."""
-    simulated = pd.DataFrame([dict(row) for _, row in sorted(rows.items())])
-    regular = simulated[~simulated["checkup"].astype(bool)]
-    cycles = np.arange(1, last_cycle + 1)
-    missing = [k for k in cycles if k not in rows]
-    table = simulated
-    if missing:
-        filled = pd.DataFrame({"cycle": missing})
-        anchors = regular["cycle"].to_numpy(dtype=float)
-        for column in SUMMARY_COLUMNS:
-            if column in ("cycle", "simulated", "checkup"):
-                continue
-            filled[column] = np.interp(np.asarray(missing, dtype=float), anchors,
-                                       regular[column].to_numpy(dtype=float))
-        filled["simulated"] = False
-        filled["checkup"] = [protocol.is_checkup(int(k)) for k in missing]
-        table = pd.concat([simulated, filled], ignore_index=True)
-        table = _consistent_efficiencies(table.sort_values("cycle").reset_index(drop=True))
-    table = table.sort_values("cycle").reset_index(drop=True)
-    table["cycle"] = table["cycle"].astype(int)
-    table["simulated"] = table["simulated"].astype(bool)
-    table["checkup"] = table["checkup"].astype(bool)
-    return table[SUMMARY_COLUMNS]
+    simulated = CycleTable.from_rows([row for _, row in sorted(rows.items())])
+    missing = np.array([k for k in range(1, last_cycle + 1) if k not in rows], dtype=np.int64)
+    if len(missing) == 0:
+        return simulated
+    regular = ~simulated["checkup"]
+    anchors = simulated["cycle"][regular].astype(float)
+    filled: dict[str, Any] = {"cycle": missing}
+    for column in SUMMARY_COLUMNS:
+        if column in ("cycle", "simulated", "checkup"):
+            continue
+        filled[column] = np.interp(missing.astype(float), anchors, simulated[column][regular])
+    filled["simulated"] = np.zeros(len(missing), dtype=bool)
+    filled["checkup"] = [protocol.is_checkup(int(k)) for k in missing]
+    filled_table = CycleTable({column: filled[column] for column in SUMMARY_COLUMNS})
+    # every cycle once: the simulated ones and the missing ones, in cycle order
+    order = np.argsort(np.concatenate((simulated["cycle"], missing)), kind="stable")
+    table = CycleTable({column: np.concatenate((simulated[column], filled_table[column]))[order]
+                        for column in SUMMARY_COLUMNS})
+    return _consistent_efficiencies(table)
 
 
-
-def _consistent_efficiencies(table: pd.DataFrame) -> pd.DataFrame:
+def _consistent_efficiencies(table: CycleTable) -> CycleTable:
     """Skipped cycles' charge capacity and cell Coulombic efficiency made consistent with
     the interpolated discharge capacities, as they are in simulated cycles: a charge
     takes out of the cathode what the discharge before put in, so charge_n =
     Q_(n-1) + d_n with d_n (~0; the charge's shortfall near dry-out) interpolated
     between pairs of consecutive simulated cycles, and CE_n = Q_n / charge_n (= Q_n / Q_(n-1) when d_n
     = 0). `table`: every cycle 1..N in order."""
-    discharge = table["discharge_capacity_mAh_cm2"].to_numpy(dtype=float)
-    charge = table["charge_capacity_mAh_cm2"].to_numpy(dtype=float).copy()
-    skipped = ~table["simulated"].astype(bool).to_numpy()
-    regular = ~skipped & ~table["checkup"].astype(bool).to_numpy()
+    discharge = table["discharge_capacity_mAh_cm2"]
+    charge = table["charge_capacity_mAh_cm2"].copy()
+    skipped = ~table["simulated"]
+    regular = ~skipped & ~table["checkup"]
     # d is measured where a simulated cycle follows a simulated one (an interpolated
     # Q_(n-1) would put the interpolation error into it)
     anchors = np.flatnonzero(regular[1:] & regular[:-1]) + 1
     if not skipped.any() or len(anchors) == 0:
         return table
     previous = np.concatenate(([np.nan], discharge[:-1]))  # Q_(n-1)
-    cycles = table["cycle"].to_numpy(dtype=float)
+    cycles = table["cycle"].astype(float)
     shortfall = np.interp(cycles, cycles[anchors], charge[anchors] - previous[anchors])
     rows = np.flatnonzero(skipped)
     rows = rows[rows > 0]
     charge[rows] = previous[rows] + shortfall[rows]
-    table = table.copy()
-    table["charge_capacity_mAh_cm2"] = charge
     with np.errstate(divide="ignore", invalid="ignore"):
         efficiency = np.where(charge > 0, discharge / charge, np.nan)
-    table.loc[rows, "coulombic_efficiency"] = efficiency[rows]
-    return table
+    coulombic = table["coulombic_efficiency"].copy()
+    coulombic[rows] = efficiency[rows]
+    return table.with_column("charge_capacity_mAh_cm2", charge).with_column("coulombic_efficiency", coulombic)
 
 
 def run_cycle_skipping(cycler: CycleMap, eol_fraction: float, max_cycles: int, *,
@@ -649,7 +653,7 @@ def run_cycle_skipping(cycler: CycleMap, eol_fraction: float, max_cycles: int, *
     if integrator.life is None and integrator.failed_cycle is not None:
         notes.append(f"the cell could not complete cycle {integrator.failed_cycle}")
     return LifeOutcome(
-        cycles=fill_skipped_cycles(integrator.rows, last_cycle, cycler.protocol),
+        cycles=fill_skipped_table(integrator.rows, last_cycle, cycler.protocol),
         below_cycle=integrator.life, failed_cycle=integrator.failed_cycle, notes=notes,
         # full-model cycle solves, including those of steps the error control rejected
         simulated_cycles=integrator.simulated,

@@ -1,15 +1,25 @@
 """When and why a cell's life ends: one rule for full and cycle-skipping runs.
 
-Pure pandas: no PyBaMM, so the rules are unit-tested on hand-made cycle tables.
+No PyBaMM, so the rules are unit-tested on hand-made cycle tables. The cycles are a
+pandas DataFrame (full mode) or a `twin.cycle_table.CycleTable` (fast mode, which runs
+without pandas); a verdict holds the same kind as the run's outcome.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
-import pandas as pd
+
+from twin.cycle_table import CycleTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    # Per-cycle rows: a DataFrame, or a CycleTable in a process without pandas.
+    Cycles = Union[pd.DataFrame, CycleTable]
 
 END_OF_LIFE_REASONS = ("capacity_fade", "lithium_depleted", "electrolyte_dry_out", "max_cycles",
                        "dendrite_risk", "short")
@@ -22,19 +32,39 @@ DRY_OUT_WETTING = 0.95
 SEVERE_DRY_OUT_WETTING = 0.5
 
 
-def first_cycle_below(summary: pd.DataFrame, eol_fraction: float) -> int | None:
+def _array(cycles: Cycles, column: str) -> np.ndarray:
+    """Column `column` of a DataFrame or CycleTable as a numpy array."""
+    values = cycles[column]
+    return values if isinstance(values, np.ndarray) else values.to_numpy()
+
+
+def _up_to_cycle(cycles: Cycles, cycle: int) -> Cycles:
+    """The rows whose cycle is at most `cycle` (a DataFrame re-indexed from 0)."""
+    if isinstance(cycles, CycleTable):
+        return cycles.up_to_cycle(cycle)
+    return cycles[cycles["cycle"] <= cycle].reset_index(drop=True)
+
+
+def _last_row(cycles: Cycles) -> Any:
+    """The last row: a dict (CycleTable) or a Series (DataFrame)."""
+    return cycles.last() if isinstance(cycles, CycleTable) else cycles.iloc[-1]
+
+
+def first_cycle_below(summary: Cycles, eol_fraction: float) -> int | None:
     """First cycle whose discharge capacity is below eol x the first cycle's.
     Check-up cycles (slow, so higher capacity) take no part in the test."""
+    q = _array(summary, "discharge_capacity_mAh_cm2")
+    cycle = _array(summary, "cycle")
     if "checkup" in summary.columns:
-        summary = summary[~summary["checkup"].astype(bool)]
-    q = summary["discharge_capacity_mAh_cm2"].to_numpy()
+        regular = ~_array(summary, "checkup").astype(bool)
+        q, cycle = q[regular], cycle[regular]
     if len(q) == 0:
         return None
     below = np.nonzero(q < eol_fraction * q[0])[0]
-    return int(summary["cycle"].iloc[below[0]]) if len(below) else None
+    return int(cycle[below[0]]) if len(below) else None
 
 
-def end_of_life_reason(row: pd.Series, cathode_capacity_mAh_cm2: float) -> str:
+def end_of_life_reason(row: Any, cathode_capacity_mAh_cm2: float) -> str:
     """Why a cell reached end of life, judged from its state in the end-of-life cycle.
 
     An anode-limited discharge (no active Li left) is Li depletion unless the cell had
@@ -59,7 +89,7 @@ class LifeOutcome:
     (cycle-skipping runs only).
     """
 
-    cycles: pd.DataFrame
+    cycles: Cycles
     below_cycle: int | None
     failed_cycle: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -74,17 +104,17 @@ class EndOfLife:
 
     cycle_life: int | None
     reason: str
-    cycles: pd.DataFrame
+    cycles: Cycles
     notes: list[str]
 
 
-def first_cycle_shorted(cycles: pd.DataFrame, short_dead_li_mAh_cm2: float | None) -> int | None:
+def first_cycle_shorted(cycles: Cycles, short_dead_li_mAh_cm2: float | None) -> int | None:
     """First cycle whose dead Li reached the amount at which the cell shorts
     (`twin.dendrite.short_dead_li_limit_mAh_cm2`); None: none did, or no limit."""
     if short_dead_li_mAh_cm2 is None or len(cycles) == 0:
         return None
-    reached = np.nonzero(cycles["dead_li_mAh_cm2"].to_numpy() >= short_dead_li_mAh_cm2)[0]
-    return int(cycles["cycle"].iloc[reached[0]]) if len(reached) else None
+    reached = np.nonzero(_array(cycles, "dead_li_mAh_cm2") >= short_dead_li_mAh_cm2)[0]
+    return int(_array(cycles, "cycle")[reached[0]]) if len(reached) else None
 
 
 def judge_end_of_life(outcome: LifeOutcome, cathode_capacity_mAh_cm2: float,
@@ -109,21 +139,21 @@ def judge_end_of_life(outcome: LifeOutcome, cathode_capacity_mAh_cm2: float,
     notes = list(outcome.notes)
     if dendrite_stop is not None:
         life, reason = 1, "dendrite_risk"
-        cycles = cycles.iloc[:1]
+        cycles = cycles.head(1) if isinstance(cycles, CycleTable) else cycles.iloc[:1]
         notes.append(f"dendrite risk: {dendrite_stop}")
     elif outcome.below_cycle is not None:
         life = outcome.below_cycle
-        cycles = cycles[cycles["cycle"] <= life].reset_index(drop=True)
-        reason = end_of_life_reason(cycles.iloc[-1], cathode_capacity_mAh_cm2)
+        cycles = _up_to_cycle(cycles, life)
+        reason = end_of_life_reason(_last_row(cycles), cathode_capacity_mAh_cm2)
     elif outcome.failed_cycle is not None:
         life = outcome.failed_cycle
-        reason = end_of_life_reason(cycles.iloc[-1], cathode_capacity_mAh_cm2)
+        reason = end_of_life_reason(_last_row(cycles), cathode_capacity_mAh_cm2)
     else:
         life, reason = None, "max_cycles"
     shorted = None if dendrite_stop is not None else first_cycle_shorted(cycles, short_dead_li_mAh_cm2)
     if shorted is not None and (life is None or shorted < life):
         life, reason = shorted, "short"
-        cycles = cycles[cycles["cycle"] <= life].reset_index(drop=True)
+        cycles = _up_to_cycle(cycles, life)
         notes.append(f"short: the dead-Li layer reached {short_dead_li_mAh_cm2:.3g} mAh/cm2 of dead Li, "
                      f"enough to bridge the separator")
     notes.extend(extra_notes)

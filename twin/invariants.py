@@ -9,11 +9,14 @@ a `SimulationError` naming the cycle and the quantity, never written as a row.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from twin.cycle_table import CycleTable
 from twin.errors import SimulationError
+
+if TYPE_CHECKING:
+    from twin.end_of_life import Cycles
 
 # Amounts [mAh/cm2, g/Ah, um] that can never be negative or infinite.
 NON_NEGATIVE_COLUMNS = (
@@ -33,8 +36,9 @@ CE_TOLERANCE = 1e-6
 LI_CONSERVATION_TOLERANCE = 1e-3
 
 
-def check_cycles(summary: pd.DataFrame, context: str = "") -> pd.DataFrame:
-    """Return `summary` (twin.simulation.SUMMARY_COLUMNS) unchanged if every cycle is
+def check_cycles(summary: Cycles, context: str = "") -> Cycles:
+    """Return `summary` (twin.simulation.SUMMARY_COLUMNS; a DataFrame or a
+    `twin.cycle_table.CycleTable`) unchanged if every cycle is
     physical; raise SimulationError naming the first cycle and quantity that is not.
 
     Checked per cycle: amounts [mAh/cm2], anode thickness [um] and electrolyte [g/Ah]
@@ -45,14 +49,14 @@ def check_cycles(summary: pd.DataFrame, context: str = "") -> pd.DataFrame:
     if summary is None or len(summary) == 0:
         return summary
     where = f" ({context})" if context else ""
-    total_first = float(summary["total_li_mAh_cm2"].iloc[0]) if "total_li_mAh_cm2" in summary else math.nan
+    first = next(_rows(summary))
+    total_first = float(first["total_li_mAh_cm2"]) if "total_li_mAh_cm2" in summary else math.nan
     scale = abs(total_first) if math.isfinite(total_first) and total_first != 0 else 1.0
     # per-column scale of the solver's overshoot below zero (e.g. electrolyte at dry-out)
-    first_abs = {name: max(abs(float(summary[name].iloc[0])), 1e-12) if math.isfinite(float(summary[name].iloc[0]))
+    first_abs = {name: max(abs(float(first[name])), 1e-12) if math.isfinite(float(first[name]))
                  else 1.0 for name in NON_NEGATIVE_COLUMNS if name in summary}
     dead_at_start_mAh_cm2 = 0.0  # before cycle 1 (a table starting later: no revival allowed)
-    for row in summary.itertuples(index=False):
-        values = row._asdict()
+    for values in _rows(summary):
         cycle = int(values["cycle"])
         for name in _present(NON_NEGATIVE_COLUMNS, values):
             value = float(values[name])
@@ -80,6 +84,15 @@ def check_cycles(summary: pd.DataFrame, context: str = "") -> pd.DataFrame:
                 raise SimulationError(f"cycle {cycle}: total Li {total:.6g} mAh/cm2 differs from cycle 1's "
                                       f"{total_first:.6g} mAh/cm2: lithium is not conserved{where}")
     return summary
+
+
+def _rows(summary: Cycles) -> Iterator[dict[str, Any]]:
+    """The rows of a CycleTable or DataFrame as column -> value."""
+    if isinstance(summary, CycleTable):
+        yield from summary.records()
+    else:
+        for row in summary.itertuples(index=False):
+            yield row._asdict()
 
 
 def _present(names: Iterable[str], values: dict) -> list[str]:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from twin.cycle_rows import SUMMARY_COLUMNS  # noqa: F401 - importable from here as before
+from twin.cycle_table import CycleTable
 from twin.dendrite import DendriteRisk, short_dead_li_limit_mAh_cm2
 from twin.design import CellDesign
 from twin.end_of_life import (  # noqa: F401 - importable from here as before
@@ -56,6 +56,8 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from twin.cycling import CellSimulator
     from twin.strategies import CombinedStrategy
 
@@ -66,7 +68,13 @@ PREDICTION_MODES = ("full", "fast")
 
 @dataclass
 class Prediction:
-    """Cycle-life forecast of one design."""
+    """Cycle-life forecast of one design.
+
+    ``cycles`` is given as a DataFrame or a `twin.cycle_table.CycleTable` (a fast run
+    from a compiled artefact, which never imports pandas) and always read as a pandas
+    DataFrame (converted on first access); `to_dict`, `initial_capacity_mAh_cm2` and
+    `cell_summary` read the table while no DataFrame was asked for.
+    """
 
     design: CellDesign
     protocol: Protocol
@@ -102,9 +110,19 @@ class Prediction:
             extra["strategies"] = self.strategy.to_dict()
         return extra
 
+    def _column(self, name: str) -> np.ndarray:
+        """Column `name` of the cycles as numpy, from the DataFrame once there is one."""
+        frame = self.__dict__.get("_cycles_frame")
+        return frame[name].to_numpy() if frame is not None else self.__dict__["_cycles_table"][name]
+
+    def _records(self) -> list[dict[str, Any]]:
+        """Every cycle as column -> value, from the DataFrame once there is one."""
+        frame = self.__dict__.get("_cycles_frame")
+        return frame.to_dict(orient="records") if frame is not None else self.__dict__["_cycles_table"].records()
+
     @property
     def initial_capacity_mAh_cm2(self) -> float:
-        return float(self.cycles["discharge_capacity_mAh_cm2"].iloc[0])
+        return float(self._column("discharge_capacity_mAh_cm2")[0])
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `twin predict --format json`."""
@@ -117,7 +135,7 @@ class Prediction:
                 return bool(value)
             return value
 
-        cycles = [{k: clean(v) for k, v in row.items()} for row in self.cycles.to_dict(orient="records")]
+        cycles = [{k: clean(v) for k, v in row.items()} for row in self._records()]
         result = {
             "cycle_life": self.cycle_life,
             "end_of_life_reason": self.end_of_life_reason,
@@ -151,7 +169,7 @@ class Prediction:
         cathode_um = self._cathode_thickness_m() * 1e6
         rest_um = d.copper_foil_um + d.aluminium_foil_um + d.separator_thickness_um + cathode_um
         area_cm2 = d.electrode_area_cm2 * d.layers
-        last = self.cycles.iloc[-1]
+        last = {name: self._column(name)[-1] for name in ("discharge_capacity_mAh_cm2", "anode_thickness_um")}
         return {
             "nominal_capacity_Ah": d.nominal_capacity_Ah,
             "initial_capacity_Ah": self.initial_capacity_mAh_cm2 * area_cm2 / 1000.0,
@@ -161,6 +179,25 @@ class Prediction:
             "stack_thickness_end_mm": d.layers * (rest_um + float(last["anode_thickness_um"])) / 1000.0,
         }
 
+
+
+def _get_cycles(self: Prediction) -> pd.DataFrame:
+    frame = self.__dict__.get("_cycles_frame")
+    if frame is None:  # first access: the table becomes a DataFrame, kept from then on
+        frame = self.__dict__["_cycles_frame"] = self.__dict__["_cycles_table"].to_frame()
+    return frame
+
+
+def _set_cycles(self: Prediction, cycles: pd.DataFrame | CycleTable) -> None:
+    if isinstance(cycles, CycleTable):
+        self.__dict__["_cycles_table"], self.__dict__["_cycles_frame"] = cycles, None
+    else:
+        self.__dict__["_cycles_table"], self.__dict__["_cycles_frame"] = None, cycles
+
+
+# The dataclass field `cycles` (a constructor argument) read and written through a
+# property: set after the class body, so that it is not taken for the field's default.
+Prediction.cycles = property(_get_cycles, _set_cycles, doc="Per-cycle rows (SUMMARY_COLUMNS), a pandas DataFrame.")
 
 
 def predict_cycle_life(

@@ -24,7 +24,7 @@ RUNNER = """
 import json, sys
 from twin.experiments.cli import main
 main(sys.argv[1:], standalone_mode=False)
-print(json.dumps({name: name in sys.modules for name in ("pybamm", "scipy", "sympy")}))
+print(json.dumps({name: name in sys.modules for name in ("pybamm", "scipy", "sympy", "pandas")}))
 """
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,7 +96,7 @@ def test_compiled_run_equals_pybamm_run_without_importing_pybamm(case, tmp_path,
     assert cold["pybamm"]  # nothing compiled yet: PyBaMM's way, which compiles the cycle
     assert len(list((cache / ARTEFACT_FOLDER).glob("*.pkl"))) == 1
     compiled, warm, _ = _predict(cache, tmp_path / "warm.json", *args)
-    assert not any(warm.values()), warm  # neither PyBaMM nor scipy/sympy
+    assert not any(warm.values()), warm  # neither PyBaMM nor scipy/sympy nor pandas
     _same_prediction(compiled, reference)
 
 

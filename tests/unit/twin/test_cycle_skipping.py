@@ -90,7 +90,7 @@ def test_cycle_skipping_finds_the_end_of_life_of_cycling_every_cycle(np_ratio, l
     assert outcome.failed_cycle is None
     # far fewer cycles simulated than cycled (the knee and the end of life are resolved)
     assert outcome.simulated_cycles == cell.calls < life / 3
-    table = outcome.cycles
+    table = outcome.cycles.to_frame()
     assert list(table.columns) == SUMMARY_COLUMNS
     assert table["cycle"].tolist() == list(range(1, outcome.below_cycle + 1))
     assert table["simulated"].iloc[0] and table["simulated"].iloc[-1] and not table["simulated"].all()
@@ -104,13 +104,13 @@ def test_cycle_skipping_stops_at_max_cycles_alive():
     cell = LossyCell(2.0, 0.004)
     outcome = run_cycle_skipping(cell, 0.8, 50)
     assert outcome.below_cycle is None and outcome.failed_cycle is None
-    assert outcome.cycles["cycle"].iloc[-1] == 50
+    assert outcome.cycles.to_frame()["cycle"].iloc[-1] == 50
 
 
 def test_check_up_cycles_are_always_simulated():
     cell = LossyCell(1.0, 0.01, checkup_every=20)
     outcome = run_cycle_skipping(cell, 0.8, 5000)
-    checkups = outcome.cycles[outcome.cycles["checkup"]]
+    checkups = outcome.cycles.to_frame()[outcome.cycles.to_frame()["checkup"]]
     assert len(checkups) and checkups["simulated"].all()
     assert (checkups["cycle"] % 20 == 0).all()
 
@@ -158,7 +158,7 @@ class UndeclaredRevivingCell(RevivingCell):
 
 
 def simulated_cycles(outcome) -> np.ndarray:
-    table = outcome.cycles
+    table = outcome.cycles.to_frame()
     return table.loc[table["simulated"], "cycle"].to_numpy()
 
 
@@ -171,7 +171,7 @@ def test_the_step_controller_takes_long_steps_on_a_smooth_map_within_tolerance()
     assert cell.calls < 40  # not one solve per few cycles
     assert np.diff(simulated_cycles(outcome)).max() >= 40
     q_ref = np.array([r["discharge_capacity_mAh_cm2"] for r in reference])
-    q = outcome.cycles["discharge_capacity_mAh_cm2"].to_numpy()
+    q = outcome.cycles.to_frame()["discharge_capacity_mAh_cm2"].to_numpy()
     assert np.abs(q - q_ref).max() < 2.5e-3 * q_ref[0]  # the interpolation tolerance
 
 
@@ -183,7 +183,7 @@ def test_a_short_life_is_simulated_cycle_by_cycle(np_ratio, loss_fraction):
     outcome = run_cycle_skipping(cell, 0.8, 5000)
     life = every_cycle(LossyCell(np_ratio, loss_fraction), 0.8, 5000)[-1]["cycle"]
     assert outcome.below_cycle == life < SHORT_LIFE_CYCLES
-    assert outcome.cycles["simulated"].all()
+    assert outcome.cycles.to_frame()["simulated"].all()
     assert cell.calls == outcome.below_cycle
 
 
@@ -191,7 +191,7 @@ def test_skipped_cycles_keep_the_cell_efficiency_of_their_capacities():
     # anode-free, 0.2 % lost per cycle: 109 cycles, skipped ones among them; in the cell
     # every charge plates what the discharge before returned, so CE_n = Q_n / Q_(n-1)
     outcome = run_cycle_skipping(LossyCell(0.0, 0.002), 0.8, 5000)
-    table = outcome.cycles
+    table = outcome.cycles.to_frame()
     assert outcome.below_cycle == 109 and not table["simulated"].all()
     q = table["discharge_capacity_mAh_cm2"].to_numpy()
     ratio = q[1:] / q[:-1]

@@ -63,3 +63,24 @@ def test_a_dendrite_stop_ends_life_at_cycle_1_whatever_the_run_found():
     assert (verdict.cycle_life, verdict.reason) == (1, "dendrite_risk")
     assert len(verdict.cycles) == 1
     assert verdict.notes == ["fast mode: 2 cycles", "dendrite risk: Sand's time shorter than the CC charge"]
+
+
+@pytest.mark.parametrize(("outcome", "life", "reason"), [
+    (LifeOutcome(table([4.0, 3.5, 3.1, 3.0], active=0.01), below_cycle=3), 3, "lithium_depleted"),
+    (LifeOutcome(table([4.0, 3.9], wetting=0.6), below_cycle=None, failed_cycle=3), 3, "electrolyte_dry_out"),
+    (LifeOutcome(table([4.0, 3.9]), below_cycle=None), None, "max_cycles"),
+])
+def test_a_cycle_table_gets_the_verdict_of_its_dataframe(outcome, life, reason):
+    """Fast mode's CycleTable (no pandas) is judged as the DataFrame of the same rows, and
+    the verdict's cycles stay a CycleTable."""
+    from dataclasses import replace
+
+    from twin.cycle_table import CycleTable
+
+    as_table = replace(outcome, cycles=CycleTable.from_frame(outcome.cycles))
+    verdict = judge_end_of_life(as_table, CATHODE_MAH_CM2)
+    assert (verdict.cycle_life, verdict.reason) == (life, reason)
+    assert isinstance(verdict.cycles, CycleTable)
+    expected = judge_end_of_life(outcome, CATHODE_MAH_CM2).cycles
+    pd.testing.assert_frame_equal(verdict.cycles.to_frame(), expected, check_dtype=False)
+    assert first_cycle_below(as_table.cycles, 0.8) == first_cycle_below(outcome.cycles, 0.8)

@@ -61,3 +61,18 @@ def test_revived_dead_li_may_lift_the_li_ce_above_1_but_only_by_what_there_was()
     check_cycles(table(li_coulombic_efficiency=[0.99, 0.99, 1 + 0.04 / 3.8], dead_li_mAh_cm2=[0.0, 0.05, 0.01]))
     with pytest.raises(SimulationError, match=r"cycle 3: anode Li Coulombic efficiency 1.01579 lies outside \[0, 1.01316\]"):
         check_cycles(table(li_coulombic_efficiency=[0.99, 0.99, 1 + 0.06 / 3.8], dead_li_mAh_cm2=[0.0, 0.05, 0.0]))
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"electrolyte_g_per_Ah": [3.0, 2.9, -3.69]}, "cycle 3: electrolyte_g_per_Ah = -3.69 is negative"),
+    ({"li_coulombic_efficiency": [1.2, 0.99, 0.99]}, "cycle 1: anode Li Coulombic efficiency 1.2 lies outside"),
+    ({"total_li_mAh_cm2": [12.0, 12.0, 12.5]}, "cycle 3: total Li 12.5 mAh/cm2 differs from cycle 1's 12 mAh/cm2"),
+])
+def test_a_cycle_table_is_checked_as_its_dataframe(changes: dict, message: str) -> None:
+    """Fast mode's CycleTable (no pandas): the same errors; a physical one comes back unchanged."""
+    from twin.cycle_table import CycleTable
+
+    physical = CycleTable.from_frame(table())
+    assert check_cycles(physical) is physical
+    with pytest.raises(SimulationError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        check_cycles(CycleTable.from_frame(table(**changes)))
