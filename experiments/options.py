@@ -160,7 +160,7 @@ def handle_errors(func: Callable) -> Callable:
                     return func(*args, **kwargs)
             except Exception as err:
                 masked = masked_interrupt(received_before)
-                if masked is not None and not isinstance(err, (KeyboardInterrupt, click.exceptions.Exit)):
+                if masked is not None and not isinstance(err, click.exceptions.Exit):
                     raise masked from None  # a library's error on the way out of an interruption
                 raise
         except (click.ClickException, click.exceptions.Exit):

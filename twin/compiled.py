@@ -27,6 +27,7 @@ import shutil
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,12 @@ def compiling_enabled() -> bool:
     return os.environ.get(COMPILE_ENV, "1").strip() != "0" and shutil.which(C_COMPILER) is not None
 
 
+@lru_cache(maxsize=1)
 def machine_tag() -> str:
     """A short hash of the CPU's kind: PyBaMM compiles for the machine it runs on
     (-march=native), so a library built on one CPU may not load or run on another
-    sharing the cache (a cluster's shared home folder)."""
+    sharing the cache (a cluster's shared home folder). Read once per process (the
+    CPU does not change; /proc/cpuinfo is long on a many-core machine)."""
     parts = [platform.system(), platform.machine()]
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:

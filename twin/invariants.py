@@ -49,14 +49,15 @@ def check_cycles(summary: Cycles, context: str = "") -> Cycles:
     if summary is None or len(summary) == 0:
         return summary
     where = f" ({context})" if context else ""
-    first = next(_rows(summary))
+    rows = list(_rows(summary))  # read once (a CycleTable's records are built, not viewed)
+    first = rows[0]
     total_first = float(first["total_li_mAh_cm2"]) if "total_li_mAh_cm2" in summary else math.nan
     scale = abs(total_first) if math.isfinite(total_first) and total_first != 0 else 1.0
     # per-column scale of the solver's overshoot below zero (e.g. electrolyte at dry-out)
     first_abs = {name: max(abs(float(first[name])), 1e-12) if math.isfinite(float(first[name]))
                  else 1.0 for name in NON_NEGATIVE_COLUMNS if name in summary}
     dead_at_start_mAh_cm2 = 0.0  # before cycle 1 (a table starting later: no revival allowed)
-    for values in _rows(summary):
+    for values in rows:
         cycle = int(values["cycle"])
         for name in _present(NON_NEGATIVE_COLUMNS, values):
             value = float(values[name])
