@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pybamm
 
-from twin.compiled import compiling_enabled
+from twin.compiled import COMPILE_ENV, compiling_enabled
 from twin.design import CATHODES, CellDesign
 from twin.fast import DEFAULT_INTERPOLATION_TOLERANCE, DEFAULT_TOLERANCE
 from twin.files import write_atomic
@@ -163,6 +163,26 @@ def compare(full: Prediction, fast: Prediction) -> dict[str, Any]:
             "cycles_compared": int(len(common))}
 
 
+def native_vs_virtual_machine(scenario: Scenario, native: Prediction, native_wall_s: float,
+                              common: dict[str, Any]) -> dict[str, Any]:
+    """The same warm fast run on casadi's virtual machine (TWIN_COMPILE=0): its wall
+    time over the native run's, and whether it gives the same numbers."""
+    saved = os.environ.get(COMPILE_ENV)
+    os.environ[COMPILE_ENV] = "0"
+    try:
+        cycler = _simulator_for(scenario, "fast", "spm", None, None, design_inputs=True)
+        cycler.cycle(cycler.initial_state)
+        vm, vm_wall, _ = timed(lambda: predict_scenario(scenario, mode="fast", simulator=cycler, **common))
+    finally:
+        if saved is None:
+            os.environ.pop(COMPILE_ENV, None)
+        else:
+            os.environ[COMPILE_ENV] = saved
+    return {"wall_s_warm": vm_wall, "speedup_native": vm_wall / native_wall_s,
+            "same_life": vm.cycle_life == native.cycle_life,
+            "max_capacity_diff_fraction_of_initial": compare(vm, native)["max_capacity_diff_fraction_of_initial"]}
+
+
 def bench_case(case: Case, whole: bool) -> tuple[dict[str, Any], Prediction, Prediction]:
     scenario = Scenario.build(case.design(), Protocol(), [case.strategy] if case.strategy else None)
     common = {"eol_fraction": EOL_FRACTION, "max_cycles": MAX_CYCLES}
@@ -187,6 +207,8 @@ def bench_case(case: Case, whole: bool) -> tuple[dict[str, Any], Prediction, Pre
         "speedup_warm_wall": full_wall / fast_wall,
         **compare(full, fast),
     }
+    if compiling_enabled():
+        record["native_vs_vm"] = native_vs_virtual_machine(scenario, fast, fast_wall, common)
     if whole:
         whole_process(case, "fast")  # untimed: compiles the cycle into the twin cache (twin.compiled)
         for mode in ("fast", "full"):
@@ -262,6 +284,17 @@ def plot(runs: list[tuple[dict[str, Any], Prediction, Prediction]], path: Path) 
     os.replace(tmp, path)
 
 
+def native_summary(designs: list[dict[str, Any]]) -> str:
+    """One line: fast mode's warm runs compiled to native code vs casadi's virtual machine."""
+    pairs = [d["native_vs_vm"] for d in designs if "native_vs_vm" in d]
+    if not pairs:
+        return "Native code vs casadi's virtual machine: not measured (no C compiler, or TWIN_COMPILE=0)."
+    return (f"Native code vs casadi's virtual machine (the same warm fast runs with TWIN_COMPILE=0, all "
+            f"{len(pairs)} designs): {_speedups(pairs, 'speedup_native')} faster; cycle life equal in "
+            f"{sum(p['same_life'] for p in pairs)} of {len(pairs)}; capacities within "
+            f"{max(p['max_capacity_diff_fraction_of_initial'] for p in pairs):.1e} of the initial capacity.")
+
+
 def _speedups(records: list[dict[str, Any]], key: str) -> str:
     values = [r[key] for r in records if key in r]
     return f"{min(values):.1f}-{max(values):.1f}x" if values else "not measured"
@@ -313,6 +346,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{MAX_LIFE_ERROR:.0%} and capacity curve within {MAX_CAPACITY_DIFF:.0%} of the initial capacity: "
         f"{len(accurate)} of {len(long_lived)}; speed-up warm {_speedups(long_lived, 'speedup_warm_wall')}, "
         f"whole process {_speedups(long_lived, 'speedup_process_wall')} (target {TARGET_SPEEDUP:g}x).",
+        "",
+        native_summary(results["designs"]),
         "",
         "* **warm**: the simulator was discretised and solved once before the clock started: the time is the "
         "cycling itself (for fast mode with its step control and the filling of skipped cycles). Fast mode's "
