@@ -168,6 +168,16 @@ def reading(report: dict[str, Any]) -> list[str]:
                f"{head['coverage_mean_per_cell']:.0%}; noise level {head['mean_noise_sd']:.4f} and band growth "
                f"{head['mean_discrepancy_per_cycle']:.2e} per cycle past the fit (fold means, learned on training "
                "cells only).")
+    rows = report["cells"][str(HEADLINE_WINDOW)][HEADLINE]
+    members = np.array([r["effective_members"] for r in rows])
+    if len(members):
+        out.append(f"* Where the band's width comes from: the fleet twin's posterior has a median of "
+                   f"{np.median(members):.1f} effective library members (Kish, of {report['library']['size']}; "
+                   f"{int(np.sum(members < 3))} of {len(members)} cells below 3, largest {members.max():.1f}). The "
+                   "tuned likelihood (the cell's three points weighed against a tight noise level) leaves almost "
+                   "one parameter set per cell, so the P10-P90 band is mostly the learned noise and its growth "
+                   "past the fit, not parameter uncertainty: the member that matches the early points best "
+                   "decides the P50, even where a sibling cell's fit has the right late fade.")
     return out
 
 
