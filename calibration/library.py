@@ -100,7 +100,6 @@ def _simulate_point(args: tuple[Recipe, dict[str, Any], dict[str, float], int]) 
     """Retention at cycles 1..horizon of one parameter set (NaN row if the twin fails)."""
     from twin.calibration.forecast import Member, simulate_member
     from twin.calibration.objective import TwinModel
-
     from twin.cycling import shared_setup
 
     recipe, design, params, horizon = args
@@ -111,8 +110,9 @@ def _simulate_point(args: tuple[Recipe, dict[str, Any], dict[str, float], int]) 
         _MODELS[id(recipe)] = model
     try:
         # The fitted parameters as solver inputs: every member shares one set-up (and
-        # its native code) instead of PyBaMM building the model again per member,
-        # ~10x faster per member; the curves agree with a per-member build to 1e-9.
+        # its native code) instead of PyBaMM building the model again per member, which
+        # was most of a member's time (the library's build time is in validate-real's
+        # report); the shipped-library test re-simulates members through this path.
         with shared_setup(recipe.space.parameter_names):
             curve = simulate_member(model, Member(0, 0.0, params, 1.0), horizon, recipe.fit.eol_fraction, horizon,
                                     mode="auto")

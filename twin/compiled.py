@@ -49,10 +49,10 @@ START_TIME_INPUT = "start time"
 
 # Native code. PyBaMM's IDAKLU solver can compile the casadi functions it integrates
 # (right-hand side, Jacobian, events) to C through the system compiler and load them as a
-# shared library (its "compile" option, `pybamm.codegen.compilation`): a fast-mode cycle
-# then solves ~6x faster than in casadi's virtual machine (measured: IDAKLU time of a
-# 706-cycle lean NMC811 run 1.59 s -> 0.27 s), for ~0.3 s of compiling per step model,
-# paid once per machine (the libraries are cached on disk). The twin compiles only the
+# shared library (its "compile" option, `pybamm.codegen.compilation`): a fast-mode run
+# then solves several times faster than in casadi's virtual machine (`make bench`,
+# benchmarks/results.md "Native code vs casadi's virtual machine"), for the compiler's
+# time, paid once per machine (the libraries are cached on disk). The twin compiles only the
 # simulations it solves many times (`twin.cycling.shared_simulation`: sweeps and the
 # design-input model of fast mode, recorded in the artefacts below).
 COMPILE_ENV = "TWIN_COMPILE"  # "0": never compile (casadi's virtual machine only)

@@ -121,3 +121,13 @@ class CycleTable:
     def __repr__(self) -> str:
         return f"CycleTable({len(self)} rows: {', '.join(self._columns)})"
 
+
+def column_of(cycles: CycleTable | pd.DataFrame, name: str) -> np.ndarray:
+    """Column `name` of a CycleTable or a DataFrame as a numpy array."""
+    values = cycles[name]
+    return values if isinstance(values, np.ndarray) else values.to_numpy()
+
+
+def records_of(cycles: CycleTable | pd.DataFrame) -> list[dict[str, Any]]:
+    """Every row of a CycleTable or a DataFrame as column -> plain Python value."""
+    return cycles.records() if isinstance(cycles, CycleTable) else cycles.to_dict(orient="records")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from twin.cycle_table import CycleTable
+from twin.cycle_table import CycleTable, column_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,12 +32,6 @@ DRY_OUT_WETTING = 0.95
 SEVERE_DRY_OUT_WETTING = 0.5
 
 
-def _array(cycles: Cycles, column: str) -> np.ndarray:
-    """Column `column` of a DataFrame or CycleTable as a numpy array."""
-    values = cycles[column]
-    return values if isinstance(values, np.ndarray) else values.to_numpy()
-
-
 def _up_to_cycle(cycles: Cycles, cycle: int) -> Cycles:
     """The rows whose cycle is at most `cycle` (a DataFrame re-indexed from 0)."""
     if isinstance(cycles, CycleTable):
@@ -53,10 +47,10 @@ def _last_row(cycles: Cycles) -> Any:
 def first_cycle_below(summary: Cycles, eol_fraction: float) -> int | None:
     """First cycle whose discharge capacity is below eol x the first cycle's.
     Check-up cycles (slow, so higher capacity) take no part in the test."""
-    q = _array(summary, "discharge_capacity_mAh_cm2")
-    cycle = _array(summary, "cycle")
+    q = column_of(summary, "discharge_capacity_mAh_cm2")
+    cycle = column_of(summary, "cycle")
     if "checkup" in summary.columns:
-        regular = ~_array(summary, "checkup").astype(bool)
+        regular = ~column_of(summary, "checkup").astype(bool)
         q, cycle = q[regular], cycle[regular]
     if len(q) == 0:
         return None
@@ -113,8 +107,8 @@ def first_cycle_shorted(cycles: Cycles, short_dead_li_mAh_cm2: float | None) -> 
     (`twin.dendrite.short_dead_li_limit_mAh_cm2`); None: none did, or no limit."""
     if short_dead_li_mAh_cm2 is None or len(cycles) == 0:
         return None
-    reached = np.nonzero(_array(cycles, "dead_li_mAh_cm2") >= short_dead_li_mAh_cm2)[0]
-    return int(_array(cycles, "cycle")[reached[0]]) if len(reached) else None
+    reached = np.nonzero(column_of(cycles, "dead_li_mAh_cm2") >= short_dead_li_mAh_cm2)[0]
+    return int(column_of(cycles, "cycle")[reached[0]]) if len(reached) else None
 
 
 def judge_end_of_life(outcome: LifeOutcome, cathode_capacity_mAh_cm2: float,

@@ -9,10 +9,10 @@ a `SimulationError` naming the cycle and the quantity, never written as a row.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from twin.cycle_table import CycleTable
+from twin.cycle_table import records_of
 from twin.errors import SimulationError
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def check_cycles(summary: Cycles, context: str = "") -> Cycles:
     if summary is None or len(summary) == 0:
         return summary
     where = f" ({context})" if context else ""
-    rows = list(_rows(summary))  # read once (a CycleTable's records are built, not viewed)
+    rows = records_of(summary)  # read once (a CycleTable's records are built, not viewed)
     first = rows[0]
     total_first = float(first["total_li_mAh_cm2"]) if "total_li_mAh_cm2" in summary else math.nan
     scale = abs(total_first) if math.isfinite(total_first) and total_first != 0 else 1.0
@@ -85,15 +85,6 @@ def check_cycles(summary: Cycles, context: str = "") -> Cycles:
                 raise SimulationError(f"cycle {cycle}: total Li {total:.6g} mAh/cm2 differs from cycle 1's "
                                       f"{total_first:.6g} mAh/cm2: lithium is not conserved{where}")
     return summary
-
-
-def _rows(summary: Cycles) -> Iterator[dict[str, Any]]:
-    """The rows of a CycleTable or DataFrame as column -> value."""
-    if isinstance(summary, CycleTable):
-        yield from summary.records()
-    else:
-        for row in summary.itertuples(index=False):
-            yield row._asdict()
 
 
 def _present(names: Iterable[str], values: dict) -> list[str]:

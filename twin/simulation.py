@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from twin.cycle_rows import SUMMARY_COLUMNS  # noqa: F401 - importable from here as before
-from twin.cycle_table import CycleTable
+from twin.cycle_table import CycleTable, column_of, records_of
 from twin.dendrite import DendriteRisk, short_dead_li_limit_mAh_cm2
 from twin.design import CellDesign
 from twin.end_of_life import (  # noqa: F401 - importable from here as before
@@ -110,15 +110,18 @@ class Prediction:
             extra["strategies"] = self.strategy.to_dict()
         return extra
 
-    def _column(self, name: str) -> np.ndarray:
-        """Column `name` of the cycles as numpy, from the DataFrame once there is one."""
+    def _rows(self) -> pd.DataFrame | CycleTable:
+        """The cycles as they are held: the DataFrame once there is one, else the table."""
         frame = self.__dict__.get("_cycles_frame")
-        return frame[name].to_numpy() if frame is not None else self.__dict__["_cycles_table"][name]
+        return frame if frame is not None else self.__dict__["_cycles_table"]
+
+    def _column(self, name: str) -> np.ndarray:
+        """Column `name` of the cycles as numpy, without making a DataFrame."""
+        return column_of(self._rows(), name)
 
     def _records(self) -> list[dict[str, Any]]:
-        """Every cycle as column -> value, from the DataFrame once there is one."""
-        frame = self.__dict__.get("_cycles_frame")
-        return frame.to_dict(orient="records") if frame is not None else self.__dict__["_cycles_table"].records()
+        """Every cycle as column -> value, without making a DataFrame."""
+        return records_of(self._rows())
 
     @property
     def initial_capacity_mAh_cm2(self) -> float:
