@@ -52,7 +52,7 @@ from twin.calibration.safety import die_with_parent, redact, redact_url, sqlite_
 from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from twin.calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
-from twin.errors import CalibrationError, raise_if_interrupted  # noqa: F401 - CalibrationError importable from here as before
+from twin.errors import CalibrationError, interrupts_deferred, raise_if_interrupted  # noqa: F401 - CalibrationError importable from here as before
 from twin.protocol import Protocol
 
 DEFAULT_STORAGE = "sqlite:///twin-studies.db"
@@ -388,16 +388,21 @@ def _optimize(study: optuna.Study, spec: ObjectiveSpec, target_trials: int, time
 
     def objective(trial: optuna.Trial) -> float:
         started.append(trial._trial_id)
-        loss = built(trial)
-        raise_if_interrupted()  # a signal the solver swallowed fails this trial and stops the study
+        with interrupts_deferred(False):  # the solve stops at once; optuna marks the trial FAIL
+            loss = built(trial)
+            raise_if_interrupted()  # a signal the solver swallowed fails this trial and stops the study
         return loss
 
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
-        _optimize_in_stages(study, spec, objective, target_trials, polish, deadline, callbacks, seed)
+        # Between trials a signal waits for the next trial's start (or the study's end):
+        # landing inside optuna creating a trial or telling its result, it would leave
+        # the trial RUNNING, and a resumed study would count it as still being worked on.
+        with interrupts_deferred():
+            _optimize_in_stages(study, spec, objective, target_trials, polish, deadline, callbacks, seed)
     except KeyboardInterrupt:
-        # A signal can land outside optuna's own handling of a failing trial (between
-        # creating the trial and running it): never leave this process's trial RUNNING.
+        # a signal without our handler (another caller's) can still land anywhere:
+        # never leave this process's trial RUNNING.
         for trial_id in started[-1:]:
             with contextlib.suppress(Exception):
                 if study._storage.get_trial(trial_id).state == TrialState.RUNNING:

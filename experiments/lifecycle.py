@@ -9,11 +9,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
-from twin.errors import InterruptedRun, note_interrupt
+from twin.errors import InterruptedRun, interrupts_are_deferred, note_interrupt
 
 RESUME_HINT = "finished work is kept; rerun the same command to resume"
 # After a signal, the command's own clean-up (journals, trial states, tracking runs) may take
@@ -53,6 +54,8 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     _received.append(signum)
     note_interrupt(signum)  # a solver that swallows the interrupt is told apart from a failure
     _start_watchdog(CLEANUP_LIMIT_S, signum)
+    if interrupts_are_deferred():
+        return  # raised where the deferring block lets it (twin.errors.interrupts_deferred)
     raise Interrupted(signum)
 
 
@@ -70,11 +73,27 @@ def signals_as_interrupts() -> Iterator[None]:
         yield
         return
     previous = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_about_interrupts(previous_hook)
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sys.unraisablehook = previous_hook
+
+
+def _quiet_about_interrupts(hook: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable-exception hook that drops our interruption: raised inside a
+    destructor or weakref callback it cannot propagate, and Python would print its
+    traceback; the signal is noted (note_interrupt), so the next check still ends the run."""
+
+    def quiet(unraisable: Any) -> object:
+        if isinstance(unraisable.exc_value, InterruptedRun):
+            return None
+        return hook(unraisable)
+
+    return quiet
 
 
 def signals_received() -> int:

@@ -15,6 +15,9 @@ Messages are meant for a battery engineer and name the *argument* of the Python 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class TwinError(Exception):
     """Base class for every error the twin raises on purpose.
@@ -99,6 +102,33 @@ def raise_if_interrupted() -> None:
     """Raise InterruptedRun if the process was asked to stop (see note_interrupt)."""
     if _received_signals:
         raise InterruptedRun(_received_signals[-1])
+
+
+# Innermost first: whether a signal landing now is only noted (True) or raised (False).
+# A library's bookkeeping cut in half by an exception can leave state behind (optuna
+# creating a trial or telling its result: the trial stays RUNNING for ever).
+_deferral: list[bool] = []
+
+
+def interrupts_are_deferred() -> bool:
+    """True inside `interrupts_deferred()` (and not inside a nested live block): the
+    signal handler notes the signal and returns; `raise_if_interrupted` raises it later."""
+    return bool(_deferral) and _deferral[-1]
+
+
+@contextlib.contextmanager
+def interrupts_deferred(deferred: bool = True) -> Iterator[None]:
+    """Inside the block a signal is only noted, and raised when the block ends; with
+    ``deferred=False`` (nested, around the work that may take long) it is raised at once,
+    a signal noted before the block included."""
+    _deferral.append(deferred)
+    try:
+        if not deferred:
+            raise_if_interrupted()
+        yield
+    finally:
+        _deferral.pop()
+    raise_if_interrupted()
 
 
 def solver_failure_types() -> tuple[type[BaseException], ...]:
