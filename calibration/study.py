@@ -52,7 +52,7 @@ from twin.calibration.safety import die_with_parent, redact, redact_url, sqlite_
 from twin.calibration.search_space import SAMPLERS, Recipe, RecipeError, SearchSpace
 from twin.calibration.tracking import CalibrationTracker, code_version
 from twin.design import CellDesign
-from twin.errors import CalibrationError, interrupts_deferred, raise_if_interrupted  # noqa: F401 - CalibrationError importable from here as before
+from twin.errors import CalibrationError, interrupts_deferred  # noqa: F401 - CalibrationError importable from here as before
 from twin.protocol import Protocol
 
 DEFAULT_STORAGE = "sqlite:///twin-studies.db"
@@ -388,10 +388,10 @@ def _optimize(study: optuna.Study, spec: ObjectiveSpec, target_trials: int, time
 
     def objective(trial: optuna.Trial) -> float:
         started.append(trial._trial_id)
-        with interrupts_deferred(False):  # the solve stops at once; optuna marks the trial FAIL
-            loss = built(trial)
-            raise_if_interrupted()  # a signal the solver swallowed fails this trial and stops the study
-        return loss
+        # The solve stops at once on a signal, and optuna marks the trial FAIL; a signal
+        # the solver swallowed is raised as the block ends, with the same effect.
+        with interrupts_deferred(False):
+            return built(trial)
 
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:

@@ -133,7 +133,7 @@ def judge_end_of_life(outcome: LifeOutcome, cathode_capacity_mAh_cm2: float,
     notes = list(outcome.notes)
     if dendrite_stop is not None:
         life, reason = 1, "dendrite_risk"
-        cycles = cycles.head(1) if isinstance(cycles, CycleTable) else cycles.iloc[:1]
+        cycles = cycles.head(1)  # a DataFrame's head and a CycleTable's alike
         notes.append(f"dendrite risk: {dendrite_stop}")
     elif outcome.below_cycle is not None:
         life = outcome.below_cycle
